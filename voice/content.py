@@ -105,6 +105,16 @@ class Phrase:
 
 
 @dataclass(frozen=True)
+class UrgentWords:
+    """Words that decide an urgent intent wherever they stand in a short utterance."""
+
+    intent: str
+    """The intent they decide (``pain`` or ``stop``)."""
+    words: tuple[str, ...]
+    """The words themselves."""
+
+
+@dataclass(frozen=True)
 class Lines:
     """Everything the coach says that is not an exercise step (content/speech.toml)."""
 
@@ -123,8 +133,9 @@ class Lines:
     pain: str
     skip: str
     nothing_running: str
-    stop_with_summary: str
-    stop_nothing_done: str
+    summary: str
+    stopping: str
+    nothing_done: str
     summary_both_sides: str
     summary_one_side: str
     summary_once: str
@@ -148,6 +159,12 @@ class Content:
     """Every sentence compiled from the command templates, without duplicates."""
     lines: Lines
     """The coach's own lines."""
+    fillers: frozenset[str] = frozenset()
+    """Words ignored when matching what was said ("um", "please")."""
+    urgent: tuple[UrgentWords, ...] = ()
+    """Urgent words, checked in this order before fuzzy matching."""
+    urgent_max_words: int = 0
+    """Urgent words count only in utterances of at most this many words."""
 
     def exercise(self, exercise_id: str) -> Exercise:
         """The exercise with this id."""
@@ -177,7 +194,7 @@ class _Reader:
                 raise self.fail(f"field '{key}' is missing")
             return default
         value = self.table[key]
-        if isinstance(value, bool) and kind is not bool or not isinstance(value, kind):
+        if (isinstance(value, bool) and kind is not bool) or not isinstance(value, kind):
             names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
             raise self.fail(f"field '{key}' must be {names}, not {type(value).__name__}")
         return value
@@ -333,6 +350,19 @@ def _add_phrases(
         phrases.setdefault(text, Phrase(text, phrase.intent, phrase.exercise))
 
 
+def _load_urgent(path: Path, data: dict[str, Any], phrases: tuple[Phrase, ...]) -> tuple[UrgentWords, ...]:
+    reader = _Reader(path, "urgent", data.get("urgent", {}))
+    urgent = []
+    for intent in ("pain", "stop"):
+        words = tuple(_normalise(word) for word in reader.get(intent, list, []))
+        known = {word for phrase in phrases if phrase.intent == intent for word in phrase.text.split()}
+        for word in words:
+            if word not in known:
+                raise reader.fail(f"'{word}' is in no '{intent}' template, so no recogniser would hear it")
+        urgent.append(UrgentWords(intent, words))
+    return tuple(urgent)
+
+
 def _load_lines(path: Path) -> Lines:
     data = _read_toml(path)
     reader = _Reader(path, "speech", data)
@@ -346,5 +376,12 @@ def load_content(folder: Path | None = None) -> Content:
         raise ContentError(f"{folder}: content folder is missing")
     exercises = _load_exercises(folder / "exercises")
     commands_path = folder / "commands.toml"
-    phrases = _compile_phrases(commands_path, _read_toml(commands_path), exercises)
-    return Content(exercises=exercises, phrases=phrases, lines=_load_lines(folder / "speech.toml"))
+    commands = _read_toml(commands_path)
+    phrases = _compile_phrases(commands_path, commands, exercises)
+    reader = _Reader(commands_path, "commands", commands)
+    return Content(
+        exercises=exercises, phrases=phrases, lines=_load_lines(folder / "speech.toml"),
+        fillers=frozenset(_normalise(word) for word in reader.get("fillers", list, [])),
+        urgent=_load_urgent(commands_path, commands, phrases),
+        urgent_max_words=reader.get("urgent", dict, {}).get("max_words", 5),
+    )

@@ -1,0 +1,120 @@
+"""Command line: parse options once into frozen settings, run the chosen command, report errors in one line."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from voice import __version__
+from voice.content import Content, load_content
+from voice.errors import CoachError
+from voice.settings import CoachSettings, CountCadence
+
+log = logging.getLogger("voice")
+
+
+@dataclass(frozen=True)
+class AppSettings:
+    """Everything the command line decided, built once."""
+
+    command: str
+    """``live``, ``text``, ``simulate`` (more from the listening commands)."""
+    content_dir: Path | None
+    """Folder of content files; None for the one that ships."""
+    coach: CoachSettings
+    """Pacing and counting of the session."""
+    events: Path | None
+    """Where to write the event log, or None."""
+    script: Path | None
+    """The simulate script."""
+    verbose: bool
+    """Log debugging detail."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for ``stretch-coach``."""
+    parser = argparse.ArgumentParser(
+        prog="stretch-coach",
+        description="Offline, hands-free voice coach for back-pain stretches.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--text", action="store_true", help="type commands instead of speaking them")
+    parser.add_argument("--events", type=Path, help="write the session's event log (JSON lines) here")
+    parser.add_argument("--content", type=Path, help="folder of content files (default: the built-in one)")
+    parser.add_argument("--rate", type=int, default=150, help="speech rate in words per minute (100-225)")
+    parser.add_argument("--count-every", type=int, default=5, help="count a hold every N seconds")
+    parser.add_argument("--count-final", type=int, default=5, help="count every second for the last N")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more detail")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    simulate = commands.add_parser(
+        "simulate", help="run the coach on a virtual clock from a script and print the event log"
+    )
+    simulate.add_argument("script", type=Path, help="lines of '<seconds> <what the person says>'")
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> AppSettings:
+    if not 100 <= args.rate <= 225:
+        raise CoachError(f"--rate {args.rate} is out of range; use 100 to 225 words per minute")
+    if args.count_every < 0 or args.count_final < 0:
+        raise CoachError("--count-every and --count-final must not be negative")
+    coach = CoachSettings(cadence=CountCadence(args.count_every, args.count_final), rate=args.rate)
+    command = args.command or ("text" if args.text else "live")
+    return AppSettings(
+        command=command, content_dir=args.content, coach=coach, events=args.events,
+        script=getattr(args, "script", None), verbose=args.verbose,
+    )
+
+
+def _run_simulate(settings: AppSettings, content: Content) -> int:
+    from voice.simulate import read_script, simulate
+
+    assert settings.script is not None
+    simulate(read_script(settings.script), content, settings.coach, sys.stdout)
+    return 0
+
+
+def _open_events(settings: AppSettings, stack: ExitStack) -> IO[str] | None:
+    if settings.events is None:
+        return None
+    try:
+        return stack.enter_context(settings.events.open("w", encoding="utf-8"))
+    except OSError as error:
+        raise CoachError(f"{settings.events}: cannot write the event log: {error.strerror}") from None
+
+
+def _run_text(settings: AppSettings, content: Content) -> int:
+    from voice.textmode import run_text_mode
+
+    with ExitStack() as stack:
+        events = _open_events(settings, stack)
+        return run_text_mode(content, settings.coach, sys.stdin, sys.stdout, events)
+
+
+def _dispatch(settings: AppSettings) -> int:
+    content = load_content(settings.content_dir)
+    if settings.command == "simulate":
+        return _run_simulate(settings, content)
+    return _run_text(settings, content)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``stretch-coach``; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="stretch-coach: %(message)s", stream=sys.stderr,
+    )
+    try:
+        return _dispatch(_settings(args))
+    except CoachError as error:
+        log.error("error: %s", error)
+        return 1
+    except KeyboardInterrupt:
+        return 130

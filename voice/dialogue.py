@@ -1,0 +1,432 @@
+"""The dialogue manager: a pure state machine from intents, time and speech ends to actions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from enum import StrEnum
+
+from voice.clock import Clock
+from voice.content import Content, Exercise, StepKind
+from voice.events import Action, CountMark, Cut, Say, StateChange
+from voice.intent import Intent
+from voice.numbers import number_words
+from voice.plan import Beat, BeatKind, Item, ItemRole, beats, exercise_items
+from voice.settings import CoachSettings
+
+
+class State(StrEnum):
+    """What the coach is doing."""
+
+    IDLE = "idle"
+    CONFIRMING = "confirming"
+    INSTRUCTING = "instructing"
+    MOVING = "moving"
+    HOLDING = "holding"
+    REPETITIONS = "repetitions"
+    PAUSED = "paused"
+    SAFETY = "safety"
+    STOPPED = "stopped"
+
+
+TIMED_STATES = (State.HOLDING, State.REPETITIONS)
+ACTIVE_STATES = (State.INSTRUCTING, State.MOVING, *TIMED_STATES)
+
+
+class Coach:
+    """Decides what to say and when; the caller carries out the actions it returns."""
+
+    def __init__(self, content: Content, settings: CoachSettings, clock: Clock) -> None:
+        self._content = content
+        self._settings = settings
+        self._clock = clock
+        self.state = State.IDLE
+        self.rate = settings.rate
+        self._out: list[Action] = []
+        self._next_utterance = 0
+        self._last_words: Say | None = None
+        self._queue: list[Exercise] = []
+        self._routine = False
+        self._items: list[Item] = []
+        self._index = 0
+        self._awaiting: int | None = None
+        self._after_speech: Callable[[], None] | None = None
+        self._deadline: float | None = None
+        self._beats: tuple[Beat, ...] = ()
+        self._beat_index = 0
+        self._timed_start = 0.0
+        self._frozen_state = State.IDLE
+        self._frozen_elapsed = 0.0
+        self._pending_exercise: str | None = None
+        self._done: dict[str, list[str | None]] = {}
+        self._last_state_change: StateChange | None = None
+        self._handlers: dict[str, Callable[[Intent], None]] = {
+            "start": self._on_start, "routine": self._on_routine, "next": self._on_next,
+            "back": self._on_back, "repeat": self._on_repeat, "pause": self._on_pause,
+            "resume": self._on_resume, "skip": self._on_skip, "stop": self._on_stop,
+            "pain": self._on_pain, "help": self._on_help, "list": self._on_list,
+            "info": self._on_info, "slower": self._on_rate, "faster": self._on_rate,
+            "yes": self._on_yes, "no": self._on_no,
+        }
+
+    # ----- inputs -------------------------------------------------------------------------
+
+    def begin(self) -> list[Action]:
+        """Greet the person."""
+        self._say(self._content.lines.greeting, "greeting")
+        self._set_state(State.IDLE)
+        return self._flush()
+
+    def on_intent(self, intent: Intent) -> list[Action]:
+        """React to something the person said."""
+        handler = self._handlers.get(intent.name)
+        if handler:
+            handler(intent)
+        return self._flush()
+
+    def on_speech_done(self, utterance: int, interrupted: bool) -> list[Action]:
+        """An utterance finished playing (or was cut)."""
+        if utterance == self._awaiting:
+            self._awaiting = None
+            then, self._after_speech = self._after_speech, None
+            if then and not interrupted:
+                then()
+        return self._flush()
+
+    def on_time(self) -> list[Action]:
+        """Fire whatever is due by now."""
+        now = self._clock.now()
+        while self._deadline is not None and self._deadline <= now + 1e-9:
+            self._fire_deadline()
+        return self._flush()
+
+    @property
+    def deadline(self) -> float | None:
+        """When ``on_time`` next has something to do, in session seconds."""
+        return self._deadline
+
+    # ----- output helpers -----------------------------------------------------------------
+
+    def _flush(self) -> list[Action]:
+        out, self._out = self._out, []
+        return out
+
+    def _say(self, text: str, kind: str, *, interrupt: bool = False) -> int:
+        self._next_utterance += 1
+        say = Say(self._next_utterance, text, kind, self.rate, interrupt)
+        self._out.append(say)
+        if kind != "count":
+            self._last_words = say
+        return say.utterance
+
+    def _say_then(self, text: str, kind: str, then: Callable[[], None]) -> None:
+        self._awaiting = self._say(text, kind)
+        self._after_speech = then
+
+    def _cut(self) -> None:
+        self._out.append(Cut())
+        self._awaiting = None
+        self._after_speech = None
+        self._deadline = None
+
+    def _set_state(self, state: State) -> None:
+        self.state = state
+        item = self._current_item() if state in (*ACTIVE_STATES, State.PAUSED, State.SAFETY) else None
+        change = StateChange(
+            state.value,
+            item.exercise.id if item else None,
+            item.side if item else None,
+            item.number or None if item else None,
+        )
+        if change != self._last_state_change:
+            self._last_state_change = change
+            self._out.append(change)
+
+    def _current_item(self) -> Item | None:
+        return self._items[self._index] if self._index < len(self._items) else None
+
+    # ----- walking through items ----------------------------------------------------------
+
+    def _begin_exercises(self, exercises: list[Exercise], routine: bool) -> None:
+        self._cut()
+        self._routine = routine
+        self._queue = exercises[1:]
+        self._done = {}
+        if routine:
+            self._say(self._content.lines.routine_start, "cue")
+        self._load_exercise(exercises[0])
+
+    def _load_exercise(self, exercise: Exercise) -> None:
+        self._items = exercise_items(self._content, exercise, self._settings.switch_seconds)
+        self._enter_item(0)
+
+    def _enter_item(self, index: int) -> None:
+        self._index = index
+        item = self._items[index]
+        self._record_progress(item)
+        self._deadline = None
+        self._set_state(State.INSTRUCTING)
+        step = item.step
+        if step is not None and step.kind is not StepKind.INSTRUCTION:
+            self._say_then(item.text, item.speech_kind, self._start_timed)
+        else:
+            self._say_then(item.text, item.speech_kind, self._start_settling)
+
+    def _start_settling(self) -> None:
+        item = self._current_item()
+        if item is None:
+            return
+        self._set_state(State.MOVING)
+        self._deadline = self._clock.now() + item.settle
+
+    def _advance(self) -> None:
+        if self._index + 1 < len(self._items):
+            self._enter_item(self._index + 1)
+        elif self._queue:
+            self._load_exercise(self._queue.pop(0))
+        else:
+            self._finish_session()
+
+    def _finish_session(self) -> None:
+        lines = self._content.lines
+        if self._routine:
+            self._say(lines.routine_done, "cue")
+            self._say(self._summary(), "cue")
+        self._say(lines.ready, "help")
+        self._items, self._index = [], 0
+        self._set_state(State.IDLE)
+
+    def _record_progress(self, item: Item) -> None:
+        """Entering a switch or closing item means the side before it was done."""
+        if item.role in (ItemRole.SWITCH, ItemRole.DONE):
+            previous = self._items[self._index - 1]
+            sides = self._done.setdefault(item.exercise.id, [])
+            if previous.side not in sides:
+                sides.append(previous.side)
+
+    # ----- holds and repetitions ----------------------------------------------------------
+
+    def _start_timed(self) -> None:
+        item = self._current_item()
+        if item is None or item.step is None:
+            return
+        self._beats = beats(item.step, self._settings.cadence)
+        self._beat_index = 0
+        self._run_timed(elapsed=0.0)
+
+    def _run_timed(self, elapsed: float) -> None:
+        item = self._current_item()
+        assert item is not None and item.step is not None
+        self._timed_start = self._clock.now() - elapsed
+        is_hold = item.step.kind is StepKind.HOLD
+        self._set_state(State.HOLDING if is_hold else State.REPETITIONS)
+        self._schedule_beat()
+
+    def _schedule_beat(self) -> None:
+        if self._beat_index < len(self._beats):
+            self._deadline = self._timed_start + self._beats[self._beat_index].offset
+        else:
+            self._deadline = None
+
+    def _fire_deadline(self) -> None:
+        if self.state in TIMED_STATES:
+            beat = self._beats[self._beat_index]
+            self._beat_index += 1
+            self._play_beat(beat)
+        else:
+            self._deadline = None
+            self._advance()
+
+    def _play_beat(self, beat: Beat) -> None:
+        item = self._current_item()
+        assert item is not None and item.step is not None
+        last = self._beat_index >= len(self._beats)
+        if beat.kind is BeatKind.COUNT:
+            self._say(number_words(beat.n), "count", interrupt=True)
+            self._out.append(CountMark(beat.n, beat.of))
+        elif beat.kind is BeatKind.REP:
+            self._say(f"{number_words(beat.n)}, {item.step.up}.", "count", interrupt=True)
+            self._out.append(CountMark(beat.n, beat.of))
+        if beat.kind is BeatKind.RELEASE or (beat.kind is BeatKind.LOWER and last):
+            text = self._content.lines.release if beat.kind is BeatKind.RELEASE else item.step.down
+            self._deadline = None
+            self._set_state(State.MOVING)
+            self._say_then(text.capitalize(), "cue", self._start_settling)
+            return
+        if beat.kind is BeatKind.LOWER:
+            self._say(item.step.down.capitalize() + ".", "cue", interrupt=True)
+        self._schedule_beat()
+
+    # ----- freezing (pause, confirmation) -------------------------------------------------
+
+    def _freeze(self) -> None:
+        """Stop speech and timers, remembering where a hold or set was."""
+        if self.state in (State.PAUSED, State.CONFIRMING):
+            return
+        self._frozen_state = self.state
+        self._frozen_elapsed = self._clock.now() - self._timed_start
+        self._cut()
+
+    def _unfreeze(self) -> None:
+        lines = self._content.lines
+        previous = self._frozen_state
+        if previous in TIMED_STATES:
+            remaining = self._timed_remaining()
+            text = lines.resume_hold.format(remaining=number_words(remaining))
+            self._set_state(previous)
+            self._say_then(text, "cue", lambda: self._run_timed(self._frozen_elapsed))
+        elif previous in ACTIVE_STATES:
+            self._say(lines.resume_step, "cue")
+            self._enter_item(self._index)
+        else:
+            self._set_state(previous)
+            self._say(lines.ready, "help")
+
+    def _timed_remaining(self) -> int:
+        item = self._current_item()
+        assert item is not None and item.step is not None
+        step = item.step
+        total = step.seconds if step.kind is StepKind.HOLD else step.count * (step.hold + step.rest)
+        return max(1, round(total - self._frozen_elapsed))
+
+    # ----- intent handlers ----------------------------------------------------------------
+
+    def _on_start(self, intent: Intent) -> None:
+        if intent.exercise is None:
+            return
+        if intent.confidence < self._settings.confirm_below:
+            self._ask_to_confirm(intent.exercise)
+            return
+        self._begin_exercises([self._content.exercise(intent.exercise)], routine=False)
+
+    def _ask_to_confirm(self, exercise_id: str) -> None:
+        self._freeze()
+        self._pending_exercise = exercise_id
+        self._set_state(State.CONFIRMING)
+        title = self._content.exercise(exercise_id).title
+        self._say(self._content.lines.confirm.format(title=title), "cue")
+
+    def _on_yes(self, intent: Intent) -> None:
+        if self.state is State.CONFIRMING and self._pending_exercise:
+            exercise = self._content.exercise(self._pending_exercise)
+            self._pending_exercise = None
+            self._begin_exercises([exercise], routine=False)
+
+    def _on_no(self, intent: Intent) -> None:
+        if self.state is State.CONFIRMING:
+            self._pending_exercise = None
+            self._say(self._content.lines.confirm_no, "cue")
+            if self._frozen_state in ACTIVE_STATES:
+                self._unfreeze()
+            else:
+                self._set_state(State.IDLE)
+
+    def _on_routine(self, intent: Intent) -> None:
+        self._begin_exercises(list(self._content.exercises), routine=True)
+
+    def _on_next(self, intent: Intent) -> None:
+        if self._in_exercise():
+            self._cut()
+            self._advance()
+
+    def _on_back(self, intent: Intent) -> None:
+        if self._in_exercise():
+            self._cut()
+            self._enter_item(max(0, self._index - 1))
+
+    def _on_repeat(self, intent: Intent) -> None:
+        if self.state in (State.INSTRUCTING, State.MOVING, State.PAUSED) and self._items:
+            self._cut()
+            self._enter_item(self._index)
+        elif self.state in TIMED_STATES:
+            item = self._current_item()
+            assert item is not None
+            self._say(item.text, "step")
+        elif self._last_words is not None:
+            self._say(self._last_words.text, self._last_words.kind)
+
+    def _on_pause(self, intent: Intent) -> None:
+        if self.state in ACTIVE_STATES:
+            self._freeze()
+            self._set_state(State.PAUSED)
+            self._say(self._content.lines.paused, "cue")
+
+    def _on_resume(self, intent: Intent) -> None:
+        if self.state is State.PAUSED:
+            self._unfreeze()
+        elif self.state is State.SAFETY and self._items:
+            self._cut()
+            self._enter_item(self._index)
+
+    def _on_skip(self, intent: Intent) -> None:
+        if not self._in_exercise():
+            self._say(self._content.lines.nothing_running, "help")
+            return
+        item = self._current_item()
+        assert item is not None
+        self._cut()
+        self._say(self._content.lines.skip.format(title=item.exercise.title), "cue")
+        if self._queue:
+            self._load_exercise(self._queue.pop(0))
+        else:
+            self._finish_session()
+
+    def _on_stop(self, intent: Intent) -> None:
+        self._cut()
+        lines = self._content.lines
+        self._say(lines.stopping, "cue")
+        self._say(self._summary(), "cue")
+        self._items, self._index, self._queue = [], 0, []
+        self._set_state(State.STOPPED)
+
+    def _on_pain(self, intent: Intent) -> None:
+        self._cut()
+        self._say(self._content.lines.pain, "safety")
+        self._set_state(State.SAFETY)
+
+    def _on_help(self, intent: Intent) -> None:
+        self._say(self._content.lines.help, "help")
+
+    def _on_list(self, intent: Intent) -> None:
+        titles = [exercise.title for exercise in self._content.exercises]
+        self._say(self._content.lines.list.format(names=_join(titles)), "help")
+
+    def _on_info(self, intent: Intent) -> None:
+        item = self._current_item()
+        if item is None:
+            self._on_list(intent)
+            return
+        exercise = item.exercise
+        info = self._content.lines.info.format(location=exercise.location, benefit=exercise.benefit)
+        self._say(info, "info")
+
+    def _on_rate(self, intent: Intent) -> None:
+        step = self._settings.rate_step if intent.name == "faster" else -self._settings.rate_step
+        rate = min(self._settings.max_rate, max(self._settings.min_rate, self.rate + step))
+        lines = self._content.lines
+        if rate == self.rate:
+            self._say(lines.rate_limit, "cue")
+            return
+        self.rate = rate
+        self._say(lines.faster if step > 0 else lines.slower, "cue")
+
+    def _in_exercise(self) -> bool:
+        return bool(self._items) and self.state in (*ACTIVE_STATES, State.PAUSED, State.SAFETY)
+
+    # ----- summary ------------------------------------------------------------------------
+
+    def _summary(self) -> str:
+        lines = self._content.lines
+        parts = []
+        for exercise_id, sides in self._done.items():
+            exercise = self._content.exercise(exercise_id)
+            if not exercise.two_sided:
+                parts.append(lines.summary_once.format(title=exercise.title))
+            elif len(sides) == 2:
+                parts.append(lines.summary_both_sides.format(title=exercise.title))
+            else:
+                parts.append(lines.summary_one_side.format(title=exercise.title, side=sides[0]))
+        return lines.summary.format(done=_join(parts)) if parts else lines.nothing_done
+
+
+def _join(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]

@@ -1,0 +1,96 @@
+"""Wires the dialogue manager to a speech output and the event log; shared by every front end."""
+
+from __future__ import annotations
+
+import logging
+from typing import IO, Protocol
+
+from voice.clock import Clock
+from voice.dialogue import Coach
+from voice.events import Action, CountMark, Cut, EventLog, Say, StateChange
+from voice.intent import Intent
+
+log = logging.getLogger(__name__)
+
+
+class SpeechListener(Protocol):
+    """Told when utterances start and end."""
+
+    def speech_started(self, say: Say) -> None:
+        """An utterance's first sample is playing."""
+
+    def speech_finished(self, say: Say, interrupted: bool) -> None:
+        """An utterance played to its end, or was cut."""
+
+
+class SpeechPort(Protocol):
+    """Where the session sends words; plays them one after another."""
+
+    def say(self, say: Say) -> None:
+        """Queue an utterance (or, with ``say.interrupt``, cut the queue and play it now)."""
+
+    def cut(self) -> None:
+        """Stop the current utterance and drop the queue."""
+
+
+class Session:
+    """Runs one coaching session: intents in, speech and event log out."""
+
+    def __init__(self, coach: Coach, clock: Clock, log_: EventLog, echo: IO[str] | None = None) -> None:
+        self.coach = coach
+        self._clock = clock
+        self._log = log_
+        self._echo = echo
+        self._speech: SpeechPort | None = None
+        self.speaking = 0
+
+    def attach(self, speech: SpeechPort) -> None:
+        """Connect the speech output (which reports back through this session)."""
+        self._speech = speech
+
+    def begin(self) -> None:
+        """Start the session with the coach's greeting."""
+        self._run(self.coach.begin())
+
+    def heard(self, intent: Intent) -> None:
+        """Something was heard; log it and let the coach react."""
+        self._log.heard(self._clock.now(), intent)
+        self._run(self.coach.on_intent(intent))
+
+    def tick(self) -> None:
+        """Let the coach fire whatever is due."""
+        self._run(self.coach.on_time())
+
+    def notice(self, text: str) -> None:
+        """Log something about the devices."""
+        self._log.notice(self._clock.now(), text)
+
+    def speech_started(self, say: Say) -> None:
+        self.speaking += 1
+        self._log.say(self._clock.now(), say)
+        if self._echo is not None:
+            self._echo.write(f"coach: {say.text}\n")
+            self._echo.flush()
+
+    def speech_finished(self, say: Say, interrupted: bool) -> None:
+        self.speaking -= 1
+        self._log.said(self._clock.now(), interrupted)
+        self._run(self.coach.on_speech_done(say.utterance, interrupted))
+
+    def _run(self, actions: list[Action]) -> None:
+        for action in actions:
+            self._carry_out(action)
+
+    def _carry_out(self, action: Action) -> None:
+        now = self._clock.now()
+        match action:
+            case Say():
+                if self._speech is not None:
+                    self._speech.say(action)
+            case Cut():
+                if self._speech is not None:
+                    self._speech.cut()
+            case CountMark():
+                self._log.count(now, action)
+            case StateChange():
+                self._log.state(now, action)

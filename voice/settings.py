@@ -1,0 +1,42 @@
+"""Settings of the dialogue and the counting, as frozen dataclasses built once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class CountCadence:
+    """When a hold is counted aloud."""
+
+    every: int = 5
+    """Count every this many seconds through the hold."""
+    final: int = 5
+    """Count every second for this many seconds at the end of the hold."""
+
+    def seconds(self, hold: int) -> tuple[int, ...]:
+        """The seconds of a ``hold``-second hold that get a count, ending with ``hold``."""
+        counted = {n for n in range(1, hold + 1) if self.every and n % self.every == 0}
+        counted |= set(range(max(1, hold - self.final + 1), hold + 1))
+        counted.add(hold)
+        return tuple(sorted(counted))
+
+
+@dataclass(frozen=True)
+class CoachSettings:
+    """How the coach paces and phrases a session."""
+
+    cadence: CountCadence = CountCadence()
+    """When holds are counted."""
+    switch_seconds: float = 6.0
+    """Time given to change position when switching sides."""
+    confirm_below: float = 0.85
+    """An exercise name heard with less confidence than this is confirmed first."""
+    rate: int = 150
+    """Starting speech rate in words per minute."""
+    rate_step: int = 25
+    """How much ``slower``/``faster`` change the rate."""
+    min_rate: int = 100
+    """Slowest speech rate."""
+    max_rate: int = 225
+    """Fastest speech rate."""

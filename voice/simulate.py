@@ -1,0 +1,148 @@
+"""``stretch-coach simulate``: the real dialogue manager on a virtual clock, with no audio."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from voice.clock import Clock, VirtualClock
+from voice.content import Content
+from voice.dialogue import Coach
+from voice.errors import ScriptError
+from voice.events import EventLog, Say
+from voice.intent import IntentMatcher
+from voice.session import Session, SpeechListener
+from voice.settings import CoachSettings
+
+SECONDS_PER_CHARACTER_AT_150_WPM = 1 / 14.0
+"""How long espeak-ng takes per character of text at 150 words per minute (measured, rounded)."""
+
+RUN_ON_LIMIT = 3 * 3600.0
+"""A simulation stops at the latest this long after its last script line."""
+
+
+def speaking_time(text: str, rate: int) -> float:
+    """An estimate of how long ``text`` takes to say at ``rate`` words per minute."""
+    return 0.15 + len(text) * SECONDS_PER_CHARACTER_AT_150_WPM * 150 / rate
+
+
+class SilentSpeaker:
+    """Plays utterances one after another without sound, each taking its estimated time."""
+
+    def __init__(self, clock: Clock, listener: SpeechListener) -> None:
+        self._clock = clock
+        self._listener = listener
+        self._queue: deque[Say] = deque()
+        self._current: Say | None = None
+        self._ends_at = 0.0
+
+    def say(self, say: Say) -> None:
+        if say.interrupt:
+            self.cut()
+        self._queue.append(say)
+        self._start_next()
+
+    def cut(self) -> None:
+        self._queue.clear()
+        current, self._current = self._current, None
+        if current is not None:
+            self._listener.speech_finished(current, True)
+
+    @property
+    def deadline(self) -> float | None:
+        """When the current utterance ends."""
+        return self._ends_at if self._current else None
+
+    def on_time(self) -> None:
+        """Finish the current utterance if its time is up, then start the next."""
+        if self._current is not None and self._ends_at <= self._clock.now() + 1e-9:
+            finished, self._current = self._current, None
+            self._listener.speech_finished(finished, False)
+            self._start_next()
+
+    def _start_next(self) -> None:
+        if self._current is None and self._queue:
+            self._current = self._queue.popleft()
+            self._ends_at = self._clock.now() + speaking_time(self._current.text, self._current.rate)
+            self._listener.speech_started(self._current)
+
+
+@dataclass(frozen=True)
+class ScriptLine:
+    """One line of a simulate script."""
+
+    t: float
+    """Virtual seconds from the session start."""
+    text: str
+    """What the person says."""
+
+
+def parse_script(text: str, name: str) -> list[ScriptLine]:
+    """Lines of ``<seconds> <words>``; blank lines and ``#`` comments are skipped."""
+    lines: list[ScriptLine] = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        when, _, words = line.partition(" ")
+        try:
+            t = float(when)
+        except ValueError:
+            raise ScriptError(
+                f"{name}:{number}: expected '<seconds> <what the person says>', got '{raw.strip()}'"
+            ) from None
+        if lines and t < lines[-1].t:
+            raise ScriptError(f"{name}:{number}: time {t:g} is earlier than the line before")
+        lines.append(ScriptLine(t, words.strip()))
+    return lines
+
+
+def read_script(path: Path) -> list[ScriptLine]:
+    """Read and parse a script file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ScriptError(f"{path}: cannot read the script: {getattr(error, 'strerror', None) or error}") from None
+    return parse_script(text, str(path))
+
+
+class Simulation:
+    """A session on a virtual clock: script lines in, event log out."""
+
+    def __init__(self, content: Content, settings: CoachSettings, stream: IO[str] | None) -> None:
+        self.clock = VirtualClock()
+        self.coach = Coach(content, settings, self.clock)
+        self.session = Session(self.coach, self.clock, EventLog(stream))
+        self.speaker = SilentSpeaker(self.clock, self.session)
+        self.session.attach(self.speaker)
+        self._matcher = IntentMatcher(content)
+
+    def run(self, script: list[ScriptLine]) -> None:
+        """Greet, play the script, then run on until nothing more is scheduled."""
+        self.session.begin()
+        for line in script:
+            self.run_until(line.t)
+            self.say(line.text)
+        self.run_until((script[-1].t if script else 0.0) + RUN_ON_LIMIT)
+
+    def say(self, text: str, confidence: float = 1.0) -> None:
+        """The person says ``text`` now."""
+        self.session.heard(self._matcher.match(text, confidence))
+
+    def run_until(self, t: float) -> None:
+        """Advance the clock to ``t``, firing every timer and speech end on the way."""
+        while True:
+            due = [d for d in (self.coach.deadline, self.speaker.deadline) if d is not None]
+            if not due or min(due) > t:
+                break
+            self.clock.advance_to(min(due))
+            self.speaker.on_time()
+            self.session.tick()
+        self.clock.advance_to(t)
+
+
+def simulate(script: list[ScriptLine], content: Content, settings: CoachSettings, stream: IO[str]) -> None:
+    """Run ``script`` and write the event log to ``stream``."""
+    Simulation(content, settings, stream).run(script)

@@ -1,0 +1,48 @@
+"""Text mode: typed commands in, the coach's words printed (and spoken when a speaker is there)."""
+
+from __future__ import annotations
+
+import threading
+from typing import IO
+
+from voice.clock import MonotonicClock
+from voice.content import Content
+from voice.dialogue import Coach, State
+from voice.events import EventLog
+from voice.intent import IntentMatcher
+from voice.runtime import RealtimeLoop
+from voice.session import Session
+from voice.settings import CoachSettings
+from voice.simulate import SilentSpeaker
+
+QUIT_WORDS = frozenset({"quit", "exit", "bye", "goodbye"})
+"""Typed words that leave text mode (spoken "stop" only ends the exercise)."""
+
+
+def run_text_mode(
+    content: Content, settings: CoachSettings, stdin: IO[str], stdout: IO[str],
+    events: IO[str] | None,
+) -> int:
+    """Read commands line by line until end of input or a quit word; returns the exit status."""
+    clock = MonotonicClock()
+    coach = Coach(content, settings, clock)
+    session = Session(coach, clock, EventLog(events), echo=stdout)
+    speaker = SilentSpeaker(clock, session)
+    session.attach(speaker)
+    loop = RealtimeLoop(session, clock, timed=[speaker])
+    matcher = IntentMatcher(content)
+
+    def read_lines() -> None:
+        for line in stdin:
+            words = line.strip()
+            if words.lower() in QUIT_WORDS:
+                loop.stop()
+                return
+            if words:
+                loop.post(lambda words=words: session.heard(matcher.match(words)))
+        loop.stop_when(lambda: coach.state in (State.IDLE, State.STOPPED) and not session.speaking)
+
+    loop.post(session.begin)
+    threading.Thread(target=read_lines, name="stdin", daemon=True).start()
+    loop.run()
+    return 0
