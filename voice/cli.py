@@ -1,4 +1,4 @@
-"""Command line: parse options once into frozen settings, run the chosen command, report errors in one line."""
+"""Command line: options become frozen settings once; errors are reported in one line."""
 
 from __future__ import annotations
 

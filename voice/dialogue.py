@@ -58,7 +58,6 @@ class Coach:
         self._frozen_elapsed = 0.0
         self._pending_exercise: str | None = None
         self._done: dict[str, list[str | None]] = {}
-        self._last_state_change: StateChange | None = None
         self._handlers: dict[str, Callable[[Intent], None]] = {
             "start": self._on_start, "routine": self._on_routine, "next": self._on_next,
             "back": self._on_back, "repeat": self._on_repeat, "pause": self._on_pause,
@@ -131,15 +130,12 @@ class Coach:
     def _set_state(self, state: State) -> None:
         self.state = state
         item = self._current_item() if state in (*ACTIVE_STATES, State.PAUSED, State.SAFETY) else None
-        change = StateChange(
+        self._out.append(StateChange(
             state.value,
             item.exercise.id if item else None,
             item.side if item else None,
             item.number or None if item else None,
-        )
-        if change != self._last_state_change:
-            self._last_state_change = change
-            self._out.append(change)
+        ))
 
     def _current_item(self) -> Item | None:
         return self._items[self._index] if self._index < len(self._items) else None
@@ -175,7 +171,8 @@ class Coach:
         item = self._current_item()
         if item is None:
             return
-        self._set_state(State.MOVING)
+        if self.state is not State.MOVING:
+            self._set_state(State.MOVING)
         self._deadline = self._clock.now() + item.settle
 
     def _advance(self) -> None:
@@ -270,16 +267,23 @@ class Coach:
         lines = self._content.lines
         previous = self._frozen_state
         if previous in TIMED_STATES:
+            # Stays paused while "Resuming, N seconds left" is spoken; the hold restarts after it.
             remaining = self._timed_remaining()
             text = lines.resume_hold.format(remaining=number_words(remaining))
-            self._set_state(previous)
             self._say_then(text, "cue", lambda: self._run_timed(self._frozen_elapsed))
+        elif previous is State.MOVING and self._after_timed_step():
+            self._say(lines.resume_step, "cue")
+            self._advance()
         elif previous in ACTIVE_STATES:
             self._say(lines.resume_step, "cue")
             self._enter_item(self._index)
         else:
             self._set_state(previous)
             self._say(lines.ready, "help")
+
+    def _after_timed_step(self) -> bool:
+        item = self._current_item()
+        return item is not None and item.step is not None and item.step.kind is not StepKind.INSTRUCTION
 
     def _timed_remaining(self) -> int:
         item = self._current_item()
@@ -345,13 +349,16 @@ class Coach:
             self._say(self._last_words.text, self._last_words.kind)
 
     def _on_pause(self, intent: Intent) -> None:
-        if self.state in ACTIVE_STATES:
+        if self.state is State.PAUSED and self._awaiting is not None:
+            self._cut()  # paused again while "Resuming" was being said
+            self._say(self._content.lines.paused, "cue")
+        elif self.state in ACTIVE_STATES:
             self._freeze()
             self._set_state(State.PAUSED)
             self._say(self._content.lines.paused, "cue")
 
     def _on_resume(self, intent: Intent) -> None:
-        if self.state is State.PAUSED:
+        if self.state is State.PAUSED and self._awaiting is None:
             self._unfreeze()
         elif self.state is State.SAFETY and self._items:
             self._cut()

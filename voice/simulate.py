@@ -104,7 +104,8 @@ def read_script(path: Path) -> list[ScriptLine]:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
-        raise ScriptError(f"{path}: cannot read the script: {getattr(error, 'strerror', None) or error}") from None
+        reason = getattr(error, "strerror", None) or error
+        raise ScriptError(f"{path}: cannot read the script: {reason}") from None
     return parse_script(text, str(path))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 from typing import IO
 
@@ -32,6 +33,9 @@ def run_text_mode(
     loop = RealtimeLoop(session, clock, timed=[speaker])
     matcher = IntentMatcher(content)
 
+    def hear(words: str) -> None:
+        session.heard(matcher.match(words))
+
     def read_lines() -> None:
         for line in stdin:
             words = line.strip()
@@ -39,7 +43,7 @@ def run_text_mode(
                 loop.stop()
                 return
             if words:
-                loop.post(lambda words=words: session.heard(matcher.match(words)))
+                loop.post(functools.partial(hear, words))
         loop.stop_when(lambda: coach.state in (State.IDLE, State.STOPPED) and not session.speaking)
 
     loop.post(session.begin)
