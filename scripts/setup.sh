@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs what Stretch Coach needs on Debian or Raspberry Pi OS into ./.venv.
+#   scripts/setup.sh          the coach
+#   scripts/setup.sh --test   the coach and everything its tests use
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(
+    python3 python3-venv python3-pip  # the interpreter and a private environment for the coach
+    libportaudio2                     # sounddevice's audio library
+    libasound2-plugins                # ALSA's "pulse" device, so PortAudio reaches PulseAudio
+    espeak-ng                         # the voice pyttsx3 speaks with
+    alsa-utils                        # aplay/arecord, handy for checking the speaker and microphone
+)
+if [[ "${1:-}" == "--test" ]]; then
+    packages+=(
+        pulseaudio pulseaudio-utils   # a virtual speaker and microphone (null sink) for tests
+        sox                           # converts and mixes test audio
+    )
+fi
+
+sudo_if_needed() { if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
+export DEBIAN_FRONTEND=noninteractive
+sudo_if_needed apt-get update -qq
+sudo_if_needed apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+
+python3 -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip
+if [[ "${1:-}" == "--test" ]]; then
+    .venv/bin/python -m pip install -q -e '.[test]'
+else
+    .venv/bin/python -m pip install -q -e .
+fi
+echo "Stretch Coach is installed in .venv (run .venv/bin/stretch-coach)."
