@@ -1,0 +1,48 @@
+"""The self-hearing guard drops the coach's own words and keeps the person's."""
+
+from __future__ import annotations
+
+from voice.intent import Intent
+from voice.selfhearing import EchoGuard
+
+GREETING = "Say stop, or ouch, at any time and I'll stop straight away."
+
+
+def heard(text: str, name: str = "stop") -> Intent:
+    return Intent(name, None, 0.9, text)
+
+
+def guard_with_greeting() -> EchoGuard:
+    guard = EchoGuard()
+    guard.started(GREETING, at=10.0, length=4.0)  # 12 words, one every third of a second
+    guard.finished(at=14.0)
+    return guard
+
+
+def test_own_word_at_the_moment_it_was_said_is_echo() -> None:
+    assert guard_with_greeting().is_echo(heard("stop"), 10.2, 10.6)
+
+
+def test_same_word_long_after_the_coach_said_it_is_the_person() -> None:
+    guard = guard_with_greeting()
+    assert guard.is_echo(heard("stop"), 12.8, 13.2)  # the greeting's second "stop"
+    assert not guard.is_echo(heard("stop"), 11.5, 11.8)  # between the two
+    assert not guard.is_echo(heard("stop"), 20.0, 20.4)
+
+
+def test_words_the_coach_was_not_saying_are_the_person() -> None:
+    assert not guard_with_greeting().is_echo(heard("that hurts", "pain"), 10.2, 11.0)
+
+
+def test_while_playing_the_guard_uses_the_planned_length() -> None:
+    guard = EchoGuard()
+    guard.started("Hold it there for thirty seconds.", at=5.0, length=2.4)
+    assert guard.overlaps(5.5, 6.0)
+    assert guard.is_echo(heard("hold it there", "none"), 5.0, 5.9)
+    assert not guard.is_echo(heard("next", "next"), 5.0, 5.9)
+
+
+def test_a_tail_after_speech_still_counts_as_overlap() -> None:
+    guard = guard_with_greeting()
+    assert guard.overlaps(14.1, 14.5)
+    assert not guard.overlaps(14.5, 15.0)
