@@ -38,10 +38,8 @@ class Spoken:
         if not words:
             return set()
         step = self.length / len(words)
-        return {
-            word for index, word in enumerate(words)
-            if start - WORD_SLACK_SECONDS <= self.start + index * step <= min(self.end, end) + WORD_SLACK_SECONDS
-        }
+        low, high = start - WORD_SLACK_SECONDS, min(self.end, end) + WORD_SLACK_SECONDS
+        return {word for index, word in enumerate(words) if low <= self.start + index * step <= high}
 
 
 class EchoGuard:
