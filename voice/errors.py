@@ -23,3 +23,7 @@ class AudioDeviceError(CoachError):
 
 class ScriptError(CoachError):
     """A simulate script line cannot be parsed."""
+
+
+class SpeechError(CoachError):
+    """Speech synthesis is unavailable or failed."""
