@@ -10,7 +10,7 @@ from voice.content import Content, Exercise, StepKind
 from voice.events import Action, CountMark, Cut, Say, StateChange
 from voice.intent import Intent
 from voice.numbers import number_words
-from voice.plan import Beat, BeatKind, Item, ItemRole, beats, exercise_items
+from voice.plan import Beat, BeatKind, Item, ItemRole, beat_words, beats, exercise_items
 from voice.settings import CoachSettings
 
 
@@ -237,20 +237,17 @@ class Coach:
         item = self._current_item()
         assert item is not None and item.step is not None
         last = self._beat_index >= len(self._beats)
-        if beat.kind is BeatKind.COUNT:
-            self._say(number_words(beat.n), "count", interrupt=True)
-            self._out.append(CountMark(beat.n, beat.of))
-        elif beat.kind is BeatKind.REP:
-            self._say(f"{number_words(beat.n)}, {item.step.up}.", "count", interrupt=True)
-            self._out.append(CountMark(beat.n, beat.of))
         if beat.kind is BeatKind.RELEASE or (beat.kind is BeatKind.LOWER and last):
-            text = self._content.lines.release if beat.kind is BeatKind.RELEASE else item.step.down
+            release = beat.kind is BeatKind.RELEASE
+            words = self._content.lines.release if release else beat_words(item.step, beat)
             self._deadline = None
             self._set_state(State.MOVING)
-            self._say_then(text.capitalize(), "cue", self._start_settling)
+            self._say_then(words, "cue", self._start_settling)
             return
-        if beat.kind is BeatKind.LOWER:
-            self._say(item.step.down.capitalize() + ".", "cue", interrupt=True)
+        kind = "cue" if beat.kind is BeatKind.LOWER else "count"
+        self._say(beat_words(item.step, beat), kind, interrupt=True)
+        if kind == "count":
+            self._out.append(CountMark(beat.n, beat.of))
         self._schedule_beat()
 
     # ----- freezing (pause, confirmation) -------------------------------------------------

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from voice.content import Content, Exercise, Step, StepKind
+from voice.numbers import number_words
 from voice.settings import CountCadence
 
 
@@ -99,3 +100,30 @@ def beats(step: Step, cadence: CountCadence) -> tuple[Beat, ...]:
             timed.append(Beat(start + step.hold, BeatKind.LOWER, n, step.count))
         return tuple(timed)
     return ()
+
+
+def phrases_to_prepare(content: Content, cadence: CountCadence, switch_seconds: float) -> list[str]:
+    """Everything the coach may say that can be rendered ahead: counts and cues first, then steps."""
+    counts: list[str] = []
+    steps: list[str] = []
+    for exercise in content.exercises:
+        for item in exercise_items(content, exercise, switch_seconds):
+            steps.append(item.text)
+            if item.step is not None:
+                counts.extend(spoken_beats(item.step, cadence))
+    lines = [content.lines.release, content.lines.paused, content.lines.pain]
+    return list(dict.fromkeys([*counts, *lines, *steps]))
+
+
+def spoken_beats(step: Step, cadence: CountCadence) -> list[str]:
+    """The words of every beat of a hold or reps step (release aside)."""
+    return [beat_words(step, beat) for beat in beats(step, cadence) if beat.kind is not BeatKind.RELEASE]
+
+
+def beat_words(step: Step, beat: Beat) -> str:
+    """What is said on a count, repetition or lowering beat."""
+    if beat.kind is BeatKind.COUNT:
+        return number_words(beat.n)
+    if beat.kind is BeatKind.REP:
+        return f"{number_words(beat.n)}, {step.up}."
+    return step.down.capitalize() + "."
