@@ -15,6 +15,7 @@ from voice import __version__
 from voice.content import Content, load_content
 from voice.errors import CoachError
 from voice.settings import CoachSettings, CountCadence
+from voice.tts import SpeechSettings
 
 log = logging.getLogger("voice")
 
@@ -29,6 +30,10 @@ class AppSettings:
     """Folder of content files; None for the one that ships."""
     coach: CoachSettings
     """Pacing and counting of the session."""
+    speech: SpeechSettings
+    """How the coach's voice sounds."""
+    output_device: str | None
+    """Speaker device (name part or number), or None for the default."""
     events: Path | None
     """Where to write the event log, or None."""
     script: Path | None
@@ -48,6 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--events", type=Path, help="write the session's event log (JSON lines) here")
     parser.add_argument("--content", type=Path, help="folder of content files (default: the built-in one)")
     parser.add_argument("--rate", type=int, default=150, help="speech rate in words per minute (100-225)")
+    parser.add_argument("--volume", type=float, default=1.0, help="speech volume, 0.0 to 1.0")
+    parser.add_argument("--voice", help="pyttsx3 voice id (default: espeak-ng's English voice)")
+    parser.add_argument("--output-device", help="speaker: a device name or part of it, or a number")
     parser.add_argument("--count-every", type=int, default=5, help="count a hold every N seconds")
     parser.add_argument("--count-final", type=int, default=5, help="count every second for the last N")
     parser.add_argument("-v", "--verbose", action="store_true", help="log more detail")
@@ -62,12 +70,16 @@ def build_parser() -> argparse.ArgumentParser:
 def _settings(args: argparse.Namespace) -> AppSettings:
     if not 100 <= args.rate <= 225:
         raise CoachError(f"--rate {args.rate} is out of range; use 100 to 225 words per minute")
+    if not 0.0 <= args.volume <= 1.0:
+        raise CoachError(f"--volume {args.volume} is out of range; use 0.0 to 1.0")
     if args.count_every < 0 or args.count_final < 0:
         raise CoachError("--count-every and --count-final must not be negative")
     coach = CoachSettings(cadence=CountCadence(args.count_every, args.count_final), rate=args.rate)
     command = args.command or ("text" if args.text else "live")
     return AppSettings(
         command=command, content_dir=args.content, coach=coach, events=args.events,
+        speech=SpeechSettings(rate=args.rate, volume=args.volume, voice=args.voice),
+        output_device=args.output_device,
         script=getattr(args, "script", None), verbose=args.verbose,
     )
 
@@ -94,7 +106,9 @@ def _run_text(settings: AppSettings, content: Content) -> int:
 
     with ExitStack() as stack:
         events = _open_events(settings, stack)
-        return run_text_mode(content, settings.coach, sys.stdin, sys.stdout, events)
+        return run_text_mode(
+            content, settings.coach, settings.speech, settings.output_device, sys.stdin, sys.stdout, events
+        )
 
 
 def _dispatch(settings: AppSettings) -> int:

@@ -35,6 +35,10 @@ class RealtimeLoop:
         self._running = False
         self._done_when: Callable[[], bool] | None = None
 
+    def add_timed(self, timed: Timed) -> None:
+        """Also serve ``timed``'s deadlines."""
+        self._timed.append(timed)
+
     def post(self, work: Callable[[], None]) -> None:
         """Run ``work`` on the loop's thread (callable from any thread)."""
         self._inbox.put(work)

@@ -11,26 +11,33 @@ from voice.content import Content
 from voice.dialogue import Coach, State
 from voice.events import EventLog
 from voice.intent import IntentMatcher
+from voice.plan import phrases_to_prepare
 from voice.runtime import RealtimeLoop
 from voice.session import Session
 from voice.settings import CoachSettings
-from voice.simulate import SilentSpeaker
+from voice.speech import open_voice
+from voice.tts import SpeechSettings
 
 QUIT_WORDS = frozenset({"quit", "exit", "bye", "goodbye"})
 """Typed words that leave text mode (spoken "stop" only ends the exercise)."""
 
 
 def run_text_mode(
-    content: Content, settings: CoachSettings, stdin: IO[str], stdout: IO[str],
-    events: IO[str] | None,
+    content: Content, settings: CoachSettings, speech: SpeechSettings, output_device: str | None,
+    stdin: IO[str], stdout: IO[str], events: IO[str] | None,
 ) -> int:
     """Read commands line by line until end of input or a quit word; returns the exit status."""
     clock = MonotonicClock()
     coach = Coach(content, settings, clock)
     session = Session(coach, clock, EventLog(events), echo=stdout)
-    speaker = SilentSpeaker(clock, session)
-    session.attach(speaker)
-    loop = RealtimeLoop(session, clock, timed=[speaker])
+    loop = RealtimeLoop(session, clock)
+    voice = open_voice(speech, output_device, session, loop.post, clock)
+    session.attach(voice.port)
+    if voice.timed is not None:
+        loop.add_timed(voice.timed)
+    voice.prepare_in_background(
+        phrases_to_prepare(content, settings.cadence, settings.switch_seconds), settings.rate
+    )
     matcher = IntentMatcher(content)
 
     def hear(words: str) -> None:
@@ -48,5 +55,8 @@ def run_text_mode(
 
     loop.post(session.begin)
     threading.Thread(target=read_lines, name="stdin", daemon=True).start()
-    loop.run()
+    try:
+        loop.run()
+    finally:
+        voice.close()
     return 0
