@@ -1,0 +1,78 @@
+"""The command line as a person uses it: simulate, text mode, and one-line errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(*args: str, stdin: str = "", env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "voice", *args], input=stdin, capture_output=True, text=True,
+        cwd=ROOT, timeout=120, env=env,
+    )
+
+
+def test_simulate_prints_the_event_log(tmp_path: Path) -> None:
+    script = tmp_path / "session.txt"
+    script.write_text("# a short session\n2 start hamstring stretch\n20 stop\n")
+    result = run("simulate", str(script))
+    assert result.returncode == 0, result.stderr
+    events = [json.loads(line) for line in result.stdout.splitlines()]
+    assert events[0] == {**events[0], "type": "say", "kind": "greeting", "t": 0.0}
+    heard = [e for e in events if e["type"] == "heard"]
+    assert [(e["intent"], e["exercise"]) for e in heard] == [("start", "hamstring"), ("stop", None)]
+    assert all(set(e) >= {"t", "type"} for e in events)
+    assert [e["t"] for e in events] == sorted(e["t"] for e in events)
+
+
+@pytest.mark.parametrize(
+    ("script", "message"),
+    [
+        ("start now\n", "expected '<seconds> <what the person says>'"),
+        ("5 next\n2 back\n", "earlier than the line before"),
+    ],
+)
+def test_bad_scripts_get_one_line_and_status_1(tmp_path: Path, script: str, message: str) -> None:
+    path = tmp_path / "bad.txt"
+    path.write_text(script)
+    result = run("simulate", str(path))
+    assert result.returncode == 1
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.stderr
+
+
+def test_missing_script_and_broken_content_are_one_line(tmp_path: Path) -> None:
+    missing = run("simulate", str(tmp_path / "nope.txt"))
+    assert missing.returncode == 1 and "cannot read the script" in missing.stderr
+    content = tmp_path / "content"
+    content.mkdir()
+    broken = run("--content", str(content), "simulate", str(tmp_path / "nope.txt"))
+    assert broken.returncode == 1
+    assert "no exercise file for" in broken.stderr
+    assert "Traceback" not in broken.stderr
+
+
+def test_text_mode_reads_typed_commands_and_prints_the_coach(tmp_path: Path) -> None:
+    events = tmp_path / "events.jsonl"
+    env = {**os.environ, "XDG_RUNTIME_DIR": str(tmp_path)}  # no sound server: runs silently
+    result = run("--text", "--events", str(events), stdin="start core exercise\nquit\n", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "coach: Hello" in result.stdout
+    assert "coach: Let's do the core exercise." in result.stdout
+    heard = [json.loads(line) for line in events.read_text().splitlines() if '"heard"' in line]
+    assert heard[0]["intent"] == "start" and heard[0]["exercise"] == "transversus_abdominis"
+
+
+def test_out_of_range_options_are_refused() -> None:
+    result = run("--rate", "400", "--text", stdin="")
+    assert result.returncode == 1
+    assert "--rate 400 is out of range" in result.stderr
