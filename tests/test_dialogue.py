@@ -187,3 +187,21 @@ def test_info_help_and_list_answer() -> None:
     assert [e["kind"] for e in says(events, "psoas sits deep")] == ["info"]
     assert says(events, "You can say")
     assert says(events, "The exercises are: piriformis stretch, hip flexor stretch")
+
+
+def test_a_lost_device_freezes_the_hold_and_its_return_is_announced() -> None:
+    simulation = Simulation(CONTENT, CoachSettings(), io.StringIO())
+    simulation.session.begin()
+    simulation.say("start hamstring")
+    simulation.run_until(42.0)
+    assert simulation.coach.state == "holding"
+    simulation.session.device_lost()
+    assert simulation.coach.state == "paused"
+    simulation.run_until(100.0)
+    assert simulation.coach.state == "paused"  # no counting while the device is gone
+    simulation.session.device_back("microphone")
+    simulation.say("resume")
+    simulation.run_until(101.0)
+    assert simulation.coach.state == "paused"  # "Resuming, N seconds left" is being said
+    simulation.run_until(110.0)
+    assert simulation.coach.state == "holding"

@@ -147,6 +147,7 @@ class Lines:
     slower: str
     faster: str
     rate_limit: str
+    device_back: str
 
 
 @dataclass(frozen=True)

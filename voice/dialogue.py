@@ -98,6 +98,20 @@ class Coach:
             self._fire_deadline()
         return self._flush()
 
+    def on_device_lost(self) -> list[Action]:
+        """A microphone or speaker failed: stop talking and hold everything where it is."""
+        if self.state in ACTIVE_STATES:
+            self._freeze()
+            self._set_state(State.PAUSED)
+        else:
+            self._cut()
+        return self._flush()
+
+    def on_device_back(self, device: str) -> list[Action]:
+        """A failed device works again: say so; the person resumes when ready."""
+        self._say(self._content.lines.device_back.format(device=device), "cue")
+        return self._flush()
+
     @property
     def deadline(self) -> float | None:
         """When ``on_time`` next has something to do, in session seconds."""

@@ -61,6 +61,14 @@ class Session:
         """Let the coach fire whatever is due."""
         self._run(self.coach.on_time())
 
+    def device_lost(self) -> None:
+        """A device failed: the coach stops and holds its place."""
+        self._run(self.coach.on_device_lost())
+
+    def device_back(self, device: str) -> None:
+        """A failed device works again."""
+        self._run(self.coach.on_device_back(device))
+
     def notice(self, text: str) -> None:
         """Log something about the devices."""
         self._log.notice(self._clock.now(), text)
