@@ -1,78 +1,166 @@
-"""The speaker: a continuous sounddevice stream that plays queued utterances and can cut at once."""
+"""The speaker: an output interface, a sounddevice stream that cuts within a block, and a silent stand-in."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
-from voice.echo import ReferenceBuffer
 from voice.errors import AudioDeviceError
-from voice.pcm import TARGET_RATE, Float
+from voice.tts import RATE, Float, Pcm
 
 log = logging.getLogger(__name__)
 
-BLOCK = 160
-"""Samples per callback at 16 kHz: 10 ms, so a cut takes effect within 10 ms of audio."""
+BLOCK_SECONDS = 0.01
+"""Audio per callback: a cut takes effect at the next block, within 10 ms of audio."""
 
-LATENCY = 0.04
-"""Device buffer in seconds: the lowest that ALSA's pulse plugin keeps steady here (0.03 runs away)."""
+LATENCY = 0.02
+"""Device buffer in seconds; what is in it still sounds after a cut. ALSA's pulse plugin goes no
+lower; PulseAudio then holds ~30 ms for the stream, and a cut is silent ~40 ms later (measured
+through the null sink, no underflows on a loaded 2-core machine)."""
+
+Done = Callable[[bool], None]
+"""Told True when a sound was cut (or dropped), False when it played to its end."""
+Start = Callable[[], None]
+"""Told when a sound's first sample goes to the device."""
+
+
+def _nothing() -> None:
+    """The default ``on_start``."""
+
+
+def _report(callbacks: list[Callable[[], None]]) -> None:
+    """Run listeners' callbacks; a failing one is logged and must not stop the audio."""
+    for callback in callbacks:
+        try:
+            callback()
+        except Exception:
+            log.exception("a playback listener failed")
+
+
+class Reference(Protocol):
+    """Receives every sample the speaker plays, at 16 kHz (the echo canceller's reference)."""
+
+    def write(self, samples: Float) -> None:
+        """Append played samples, silence included."""
+
+
+class AudioOutput(Protocol):
+    """Where sounds are played, one after another."""
+
+    @property
+    def busy(self) -> bool:
+        """True while a sound is playing or queued."""
+
+    def play(self, pcm: Pcm, on_done: Done, on_start: Start | None = None) -> None:
+        """Queue ``pcm`` after anything queued; returns at once. ``on_done`` is called exactly once."""
+
+    def cut(self) -> None:
+        """Stop the playing sound within a block and drop the queue; each gets ``on_done(True)``."""
+
+    def close(self) -> None:
+        """Release the device (nothing more is reported)."""
 
 
 @dataclass(frozen=True, eq=False)
 class Clip:
-    """One utterance ready to play."""
+    """One sound ready for the speaker stream."""
 
     samples: Float
     """16 kHz mono float samples."""
-    on_start: Callable[[], None]
+    on_start: Start
     """Called (from the audio thread) when its first sample is handed to the device."""
-    on_done: Callable[[bool], None]
-    """Called (from the audio thread) with True when cut, False when played to the end."""
+    on_done: Done
+    """Called with True when cut or dropped, False when played to the end."""
+
+
+class _ToRate:
+    """Streaming linear-interpolation resampler that keeps its phase (for the 16 kHz reference)."""
+
+    def __init__(self, rate: int, target: int) -> None:
+        self._step = rate / target
+        self._position = 0.0
+        self._carry = np.zeros(0, dtype=np.float32)
+
+    def process(self, block: Float) -> Float:
+        """The block at the target rate."""
+        samples = np.concatenate([self._carry, block])
+        positions = np.arange(self._position, len(samples) - 1, self._step)
+        out: Float = np.interp(positions, np.arange(len(samples)), samples).astype(np.float32)
+        consumed = int(positions[-1]) if len(positions) else 0
+        self._position = (positions[-1] + self._step if len(positions) else self._position) - consumed
+        self._carry = samples[consumed:]
+        return out
 
 
 class SpeakerStream:
-    """Plays clips one after another on an always-open output stream at 16 kHz.
+    """Plays clips one after another on an always-open output stream, 16 kHz when the device allows.
 
     The stream stays open while idle (writing silence) so the echo canceller's reference keeps
-    counting samples in step with the microphone.
+    counting samples in step with the microphone. The callback only copies from the current clip.
     """
 
     def __init__(
-        self, device: str | int | None, reference: ReferenceBuffer | None = None,
-        on_error: Callable[[str], None] | None = None,
+        self, device: str | int | None, reference: Reference | None = None,
+        on_error: Callable[[str], None] | None = None, rate: int | None = None,
     ) -> None:
         self._device = device
         self._reference = reference
         self._on_error = on_error
+        self._wanted_rate = rate
+        self.rate = rate or RATE
+        """The stream's sample rate, once open."""
         self._queue: deque[Clip] = deque()
         self._current: Clip | None = None
         self._position = 0
         self._cut = False
-        self._lock = threading.RLock()
+        self._lock = threading.Lock()
         self._stream: Any = None
-        self.played_blocks = 0
+        self._to_reference: _ToRate | None = None
+        self.played = 0
+        """Samples handed to the device since it was opened, silence included."""
+        self.underflows = 0
+        """Callbacks that reported the device ran dry (a click or a gap)."""
 
     def open(self) -> None:
         """Open the device; raises AudioDeviceError when it cannot be used."""
-        import sounddevice as sd
-
         try:
-            self._stream = sd.OutputStream(
-                samplerate=TARGET_RATE, blocksize=BLOCK, channels=1, dtype="float32",
-                device=self._device, latency=LATENCY, callback=self._callback,
-                finished_callback=self._finished,
-            )
-            self._stream.start()
-        except (sd.PortAudioError, ValueError) as error:
-            self._stream = None
-            name = self._device or "default"
-            raise AudioDeviceError(f"speaker '{name}' cannot be opened: {error}") from None
+            import sounddevice as sd
+        except (ImportError, OSError) as error:
+            raise AudioDeviceError(f"sounddevice/PortAudio is not usable ({error})") from None
+        failure: Exception | None = None
+        for rate in self._rates(sd):
+            try:
+                self._start(sd, rate)
+                return
+            except (sd.PortAudioError, ValueError) as error:
+                self._stream, failure = None, error
+        raise AudioDeviceError(f"speaker '{self._device or 'default'}' cannot be opened: {failure}")
+
+    def _rates(self, sd: Any) -> list[int]:
+        """16 kHz first; then the device's own rate (clips are resampled for it)."""
+        if self._wanted_rate:
+            return [self._wanted_rate]
+        try:
+            own = int(sd.query_devices(self._device, "output")["default_samplerate"])
+        except (sd.PortAudioError, ValueError, KeyError):
+            return [RATE]
+        return [RATE] if own == RATE else [RATE, own]
+
+    def _start(self, sd: Any, rate: int) -> None:
+        self.rate = rate
+        self._to_reference = None if rate == RATE else _ToRate(rate, RATE)
+        self._stream = sd.OutputStream(
+            samplerate=rate, blocksize=round(rate * BLOCK_SECONDS), channels=1, dtype="float32",
+            device=self._device, latency=LATENCY, callback=self._callback, finished_callback=self._finished,
+        )
+        self._stream.start()
 
     def close(self) -> None:
         """Stop and close the device (nothing is reported for what was still queued)."""
@@ -94,46 +182,168 @@ class SpeakerStream:
 
     def play(self, clip: Clip) -> None:
         """Queue a clip after anything already queued."""
+        if self.rate != RATE:
+            resampled = Pcm(np.clip(clip.samples * 32768, -32768, 32767).astype(np.int16), RATE)
+            clip = Clip(resampled.resampled(self.rate).floats(), clip.on_start, clip.on_done)
         with self._lock:
             self._queue.append(clip)
 
     def cut(self) -> None:
-        """Stop the playing clip at the next block and drop the queue."""
+        """Stop the playing clip at the next block; queued clips are dropped (``on_done(True)``)."""
         with self._lock:
+            dropped = list(self._queue)
             self._queue.clear()
             self._cut = True
+        _report([functools.partial(clip.on_done, True) for clip in dropped])
 
-    def _next_block(self) -> Float:
-        block = np.zeros(BLOCK, dtype=np.float32)
+    def abandon(self) -> None:
+        """Drop the playing and queued clips at once, each with ``on_done(True)`` (the device failed)."""
+        with self._lock:
+            dropped = [*([self._current] if self._current else []), *self._queue]
+            self._current = None
+            self._queue.clear()
+        _report([functools.partial(clip.on_done, True) for clip in dropped])
+
+    def _next_block(self, frames: int) -> tuple[Float, list[Callable[[], None]]]:
+        block = np.zeros(frames, dtype=np.float32)
+        events: list[Callable[[], None]] = []
         filled = 0
         with self._lock:
             if self._cut:
                 self._cut = False
                 if self._current is not None:
-                    self._current.on_done(True)
+                    events.append(functools.partial(self._current.on_done, True))
                     self._current = None
-            while filled < BLOCK:
+            while filled < frames:
                 if self._current is None:
                     if not self._queue:
                         break
                     self._current, self._position = self._queue.popleft(), 0
-                    self._current.on_start()
-                part = self._current.samples[self._position : self._position + BLOCK - filled]
+                    events.append(self._current.on_start)
+                part = self._current.samples[self._position : self._position + frames - filled]
                 block[filled : filled + len(part)] = part
                 filled += len(part)
                 self._position += len(part)
                 if self._position >= len(self._current.samples):
-                    self._current.on_done(False)
+                    events.append(functools.partial(self._current.on_done, False))
                     self._current = None
-        return block
+        return block, events
 
     def _callback(self, outdata: Any, frames: int, time: Any, status: Any) -> None:
-        block = self._next_block()
-        outdata[:, 0] = block[:frames]
-        self.played_blocks += 1
+        block, events = self._next_block(frames)
+        outdata[:, 0] = block
+        self.played += frames
+        self.underflows += bool(status.output_underflow)
         if self._reference is not None:
-            self._reference.write(block[:frames])
+            self._reference.write(block if self._to_reference is None else self._to_reference.process(block))
+        _report(events)
 
     def _finished(self) -> None:
         if self._stream is not None and self._on_error is not None:
-            self._on_error("the speaker stopped unexpectedly")
+            self._on_error("the audio stream stopped unexpectedly")
+
+
+class NullOutput:
+    """No speaker: plays nothing, but each sound ends after its duration, so timing stays the same."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._queue: deque[tuple[Pcm, Done, Start]] = deque()
+        self._current: tuple[Pcm, Done, Start] | None = None
+        self._timer: threading.Timer | None = None
+
+    @property
+    def busy(self) -> bool:
+        """True while a sound is 'playing' or queued."""
+        with self._lock:
+            return self._current is not None or bool(self._queue)
+
+    def play(self, pcm: Pcm, on_done: Done, on_start: Start | None = None) -> None:
+        """Queue a sound; it 'plays' for its duration, measured by a timer."""
+        with self._lock:
+            self._queue.append((pcm, on_done, on_start or _nothing))
+            events = self._advance()
+        _report(events)
+
+    def cut(self) -> None:
+        """End the current sound now and drop the queue; each gets ``on_done(True)``."""
+        with self._lock:
+            dropped = [*([self._current] if self._current else []), *self._queue]
+            self._current = None
+            self._queue.clear()
+            if self._timer is not None:
+                self._timer.cancel()
+        _report([functools.partial(on_done, True) for _, on_done, _ in dropped])
+
+    def close(self) -> None:
+        """Forget everything queued (nothing more is reported)."""
+        with self._lock:
+            self._current = None
+            self._queue.clear()
+            if self._timer is not None:
+                self._timer.cancel()
+
+    def _advance(self) -> list[Callable[[], None]]:
+        """Start the next queued sound if none is playing (call with the lock held)."""
+        if self._current is not None or not self._queue:
+            return []
+        item = self._current = self._queue.popleft()
+        self._timer = threading.Timer(item[0].duration, self._finish, args=(item,))
+        self._timer.daemon = True
+        self._timer.start()
+        return [item[2]]
+
+    def _finish(self, item: tuple[Pcm, Done, Start]) -> None:
+        with self._lock:
+            if self._current is not item:
+                return
+            self._current = None
+            events: list[Callable[[], None]] = [functools.partial(item[1], False), *self._advance()]
+        _report(events)
+
+
+class SoundDeviceOutput:
+    """A real speaker; if the device fails while playing, it says so once and carries on silently."""
+
+    def __init__(self, device: str | int | None = None, reference: Reference | None = None) -> None:
+        self.stream = SpeakerStream(device, reference, on_error=self._failed)
+        self.stream.open()
+        self._fallback: NullOutput | None = None
+
+    @property
+    def busy(self) -> bool:
+        """True while a sound is playing or queued."""
+        return self.stream.busy or (self._fallback is not None and self._fallback.busy)
+
+    def play(self, pcm: Pcm, on_done: Done, on_start: Start | None = None) -> None:
+        """Queue a sound on the speaker."""
+        if self._fallback is not None:
+            self._fallback.play(pcm, on_done, on_start)
+        else:
+            self.stream.play(Clip(pcm.resampled(RATE).floats(), on_start or _nothing, on_done))
+
+    def cut(self) -> None:
+        """Stop within a block and drop the queue."""
+        self.stream.cut()
+        if self._fallback is not None:
+            self._fallback.cut()
+
+    def close(self) -> None:
+        """Close the device."""
+        self.stream.close()
+        if self._fallback is not None:
+            self._fallback.close()
+
+    def _failed(self, reason: str) -> None:
+        log.error("The speaker stopped (%s); continuing without sound.", reason)
+        self._fallback = NullOutput()
+        self.stream.abandon()
+
+
+def open_output(device: str | int | None = None, reference: Reference | None = None) -> AudioOutput:
+    """The speaker if it can be opened; otherwise a silent stand-in, said once in the log."""
+    try:
+        return SoundDeviceOutput(device, reference)
+    except AudioDeviceError as error:
+        log.warning("No speaker found (%s); continuing without sound.", error)
+        return NullOutput()
