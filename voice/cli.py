@@ -64,6 +64,11 @@ def build_parser() -> argparse.ArgumentParser:
         "simulate", help="run the coach on a virtual clock from a script and print the event log"
     )
     simulate.add_argument("script", type=Path, help="lines of '<seconds> <what the person says>'")
+    model = commands.add_parser("model", help="find, download or check the English Vosk model")
+    model.add_argument("action", choices=("download", "verify", "path"))
+    model.add_argument("--model", type=Path, help="a model folder to use instead of searching")
+    model.add_argument("--dest", type=Path, help="where to install (default: models/ in the project)")
+    model.add_argument("--from-file", type=Path, help="install from an archive downloaded elsewhere")
     return parser
 
 
@@ -111,6 +116,23 @@ def _run_text(settings: AppSettings, content: Content) -> int:
         )
 
 
+def _run_model(args: argparse.Namespace) -> int:
+    from voice import models
+
+    if args.action == "download":
+        installed = models.install(destination=args.dest, from_file=args.from_file)
+        log.info("installed and verified: %s", installed)
+        print(installed)
+    elif args.action == "verify":
+        print(models.verify(args.model))
+    else:
+        found = models.find_model(args.model)
+        if found is None:
+            raise CoachError("no Vosk model found; get one with: stretch-coach model download")
+        print(found)
+    return 0
+
+
 def _dispatch(settings: AppSettings) -> int:
     content = load_content(settings.content_dir)
     if settings.command == "simulate":
@@ -126,6 +148,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="stretch-coach: %(message)s", stream=sys.stderr,
     )
     try:
+        if args.command == "model":
+            return _run_model(args)
         return _dispatch(_settings(args))
     except CoachError as error:
         log.error("error: %s", error)

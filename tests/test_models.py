@@ -1,0 +1,126 @@
+"""Model management: search order, checked downloads (from a local fake server), clear failures."""
+
+from __future__ import annotations
+
+import hashlib
+import http.server
+import io
+import threading
+import zipfile
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from voice import models
+from voice.errors import ModelError
+
+
+def fake_model_zip(name: str) -> bytes:
+    """A tiny archive shaped like a Vosk model (a fake: no real acoustic model inside)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as bundle:
+        for file in (*models.REQUIRED_FILES, "graph/Gr.fst"):
+            bundle.writestr(f"{name}/{file}", f"fake {file}\n" * 50)
+    return buffer.getvalue()
+
+
+class ArchiveServer:
+    """A local HTTP server on 127.0.0.1 that serves one archive, whole or cut short."""
+
+    def __init__(self, payload: bytes) -> None:
+        self.payload = payload
+        served = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(served.payload)))
+                self.end_headers()
+                self.wfile.write(served.payload)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/model.zip"
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self._server.shutdown()
+
+
+@pytest.fixture()
+def archive() -> bytes:
+    return fake_model_zip(models.ENGLISH.name)
+
+
+@pytest.fixture()
+def server(archive: bytes) -> Iterator[ArchiveServer]:
+    served = ArchiveServer(archive)
+    yield served
+    served.close()
+
+
+def pin_for(payload: bytes, url: str) -> models.ModelPin:
+    return replace(models.ENGLISH, url=url, size=len(payload), sha256=hashlib.sha256(payload).hexdigest())
+
+
+def test_download_verifies_then_unpacks(tmp_path: Path, server: ArchiveServer, archive: bytes) -> None:
+    progress = io.StringIO()
+    installed = models.install(pin_for(archive, server.url), tmp_path, progress=progress)
+    assert installed == tmp_path / models.ENGLISH.name
+    assert models.is_model_folder(installed)
+    assert (tmp_path / f"{models.ENGLISH.name}.zip").exists()
+    assert not list(tmp_path.glob(".*part"))
+    assert "MB" in progress.getvalue()
+
+
+def test_wrong_checksum_leaves_nothing_behind(tmp_path: Path, server: ArchiveServer, archive: bytes) -> None:
+    pin = replace(pin_for(archive, server.url), sha256="0" * 64)
+    with pytest.raises(ModelError, match="does not match the pinned"):
+        models.install(pin, tmp_path, progress=None)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_partial_download_is_refused(tmp_path: Path, server: ArchiveServer, archive: bytes) -> None:
+    pin = replace(pin_for(archive, server.url), size=len(archive) + 1000)
+    with pytest.raises(ModelError, match="incomplete"):
+        models.install(pin, tmp_path, progress=None)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_offline_gives_a_way_forward(tmp_path: Path) -> None:
+    pin = replace(models.ENGLISH, url="http://127.0.0.1:9/none.zip")
+    with pytest.raises(ModelError, match="--from-file"):
+        models.install(pin, tmp_path, progress=None)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_install_from_a_file_checks_it_first(tmp_path: Path, archive: bytes) -> None:
+    zipped = tmp_path / "copy.zip"
+    zipped.write_bytes(archive)
+    pin = pin_for(archive, "unused")
+    installed = models.install(pin, tmp_path / "models", from_file=zipped, progress=None)
+    assert models.is_model_folder(installed)
+    zipped.write_bytes(archive[:-10])
+    with pytest.raises(ModelError, match="incomplete"):
+        models.install(pin, tmp_path / "other", from_file=zipped, progress=None)
+
+
+def test_missing_and_empty_model_folders_are_named(tmp_path: Path) -> None:
+    with pytest.raises(ModelError, match="no such model folder"):
+        models.find_model(tmp_path / "nowhere")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ModelError, match="not a complete Vosk model"):
+        models.find_model(tmp_path / "empty")
+
+
+def test_environment_variable_is_searched(
+    tmp_path: Path, archive: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with zipfile.ZipFile(io.BytesIO(archive)) as bundle:
+        bundle.extractall(tmp_path)
+    monkeypatch.setenv("VOSK_MODEL_PATH", str(tmp_path / models.ENGLISH.name))
+    assert models.find_model() == tmp_path / models.ENGLISH.name
