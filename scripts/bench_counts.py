@@ -23,18 +23,18 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.conftest import PulseSink, _restart_portaudio, _set_environ  # noqa: E402
-from voice.clock import MonotonicClock  # noqa: E402
-from voice.content import load_content  # noqa: E402
-from voice.dialogue import Coach  # noqa: E402
-from voice.events import EventLog  # noqa: E402
-from voice.intent import IntentMatcher  # noqa: E402
-from voice.plan import phrases_to_prepare  # noqa: E402
-from voice.runtime import RealtimeLoop  # noqa: E402
-from voice.session import Session  # noqa: E402
-from voice.settings import CoachSettings  # noqa: E402
-from voice.speech import open_voice  # noqa: E402
-from voice.tts import SpeechSettings  # noqa: E402
+from tests.conftest import PulseSink, _restart_portaudio, _set_environ
+from voice.clock import MonotonicClock
+from voice.content import load_content
+from voice.dialogue import Coach
+from voice.events import EventLog
+from voice.intent import IntentMatcher
+from voice.plan import phrases_to_prepare
+from voice.runtime import RealtimeLoop
+from voice.session import Session
+from voice.settings import CoachSettings
+from voice.speech import open_voice
+from voice.tts import SpeechSettings
 
 RATE = 16_000
 BLOCK = 160
@@ -89,7 +89,8 @@ def run_session(rate: int) -> tuple[list[dict[str, Any]], Recorder, MonotonicClo
     voice = open_voice(SpeechSettings(rate=rate), "pulse", session, loop.post, clock)
     session.attach(voice.port)
     if voice.synthesizer is not None:
-        voice.synthesizer.warm_up(phrases_to_prepare(content, settings.cadence, settings.switch_seconds), rate)
+        phrases = phrases_to_prepare(content, settings.cadence, settings.switch_seconds)
+        voice.synthesizer.warm_up(phrases, rate)
     matcher = IntentMatcher(content)
     recorder = Recorder()
 
