@@ -124,7 +124,8 @@ def test_a_broken_engine_loop_is_restarted(
 ) -> None:
     worker = synthesizer._worker
     assert worker is not None
-    worker.call(lambda engine: setattr(engine.engine, "_inLoop", True))  # pyttsx3 now refuses to run
+    # A fake failure: the engine loses its driver, as when pyttsx3's loop breaks.
+    worker.call(lambda engine: setattr(engine.engine.proxy, "_driver", None))
     pcm = synthesizer.synthesize("The coach carries on after an engine failure.")
     assert pcm.duration > 1.0 and rms(pcm) > 1000
     assert "restarting it" in caplog.text

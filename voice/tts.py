@@ -151,8 +151,30 @@ class _Engine:
             time.sleep(0.001)
         return True
 
+    def _run_utterance(self, text: str, target: Path) -> None:
+        """Synthesise one utterance to ``target`` through pyttsx3's espeak driver loop.
+
+        Not ``runAndWait``: it first ends the previous loop with the driver's ``stop()``, which sets
+        a "stopping" flag whenever espeak-ng still reports itself busy; the flag outlives that call
+        and later cancels an unrelated utterance. Driving the loop directly, with the flag cleared,
+        keeps each rendering whole. A watchdog ends a loop that never hears the utterance finish.
+        """
+        driver = self.engine.proxy._driver
+        driver._stopping = False
+        self._finished.clear()
+        self._completed = False
+        driver.save_to_file(text, str(target))
+        watchdog = threading.Timer(JOB_TIMEOUT / 2, setattr, (driver, "_stopping", True))
+        watchdog.start()
+        try:
+            driver.startLoop()
+        finally:
+            watchdog.cancel()
+        if not self._finished.is_set() or not self._completed or not self._wait_idle():
+            raise RuntimeError("espeak-ng did not finish the utterance")
+
     def render(self, key: CacheKey, target: Path) -> Pcm:
-        """pyttsx3 2.99 on Linux: save_to_file + runAndWait writes a 22.05 kHz WAV; read it back."""
+        """pyttsx3 2.99 on Linux: its espeak driver writes a 22.05 kHz WAV; read it back at 16 kHz."""
         text, rate, volume, voice = key
         if not any(c.isalnum() for c in text):  # pyttsx3 asserts on empty text
             return Pcm(np.zeros(0, dtype=np.int16), RATE)
@@ -162,14 +184,7 @@ class _Engine:
         if not self._wait_idle():
             raise RuntimeError("espeak-ng is still busy with an earlier utterance")
         target.unlink(missing_ok=True)  # so a rendering that wrote nothing cannot return stale audio
-        self._finished.clear()
-        self.engine.save_to_file(text, str(target))
-        self.engine.runAndWait()
-        # espeak-ng synthesises on its own thread and pyttsx3's first runAndWait returns before it
-        # ends; a new utterance started while espeak-ng is still busy is cancelled or mixed up.
-        # So wait for this utterance's own end and for espeak-ng to be idle again.
-        if not self._finished.wait(JOB_TIMEOUT / 2) or not self._completed or not self._wait_idle():
-            raise RuntimeError("espeak-ng did not finish the utterance")
+        self._run_utterance(text, target)
         with wave.open(str(target), "rb") as wav:
             rendered = Pcm(np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2").astype(np.int16),
                            wav.getframerate())
