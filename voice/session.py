@@ -76,14 +76,17 @@ class Session:
     def speech_started(self, say: Say) -> None:
         self.speaking += 1
         self._log.say(self._clock.now(), say)
-        if self._echo is not None:
-            self._echo.write(f"coach: {say.text}\n")
-            self._echo.flush()
 
     def speech_finished(self, say: Say, interrupted: bool) -> None:
         self.speaking -= 1
         self._log.said(self._clock.now(), interrupted)
         self._run(self.coach.on_speech_done(say.utterance, interrupted))
+
+    def _print(self, say: Say) -> None:
+        """Text mode shows the words when the coach decides them, not when the audio gets going."""
+        if self._echo is not None:
+            self._echo.write(f"coach: {say.text}\n")
+            self._echo.flush()
 
     def _run(self, actions: list[Action]) -> None:
         for action in actions:
@@ -93,6 +96,7 @@ class Session:
         now = self._clock.now()
         match action:
             case Say():
+                self._print(action)
                 if self._speech is not None:
                     self._speech.say(action)
             case Cut():
