@@ -1,0 +1,108 @@
+"""Audio in: device choice by name, and real capture through the virtual sound card (PulseAudio null sink)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.conftest import PulseSink, espeak_wav, requires_espeak
+from voice.asr import load_asr_data, transcribe
+from voice.audio_in import InputDevice, Microphone, find_device, format_devices, input_devices
+from voice.cli import main
+from voice.content import load_content
+from voice.engines.sphinx_engine import SphinxRecognizer
+from voice.errors import AudioDeviceError
+from voice.intent import Intent, IntentMatcher
+from voice.pcm import read_wav
+
+DEVICES = [
+    InputDevice(0, "HDA Intel PCH: ALC257 Analog (hw:0,0)", 2, 48000, False),
+    InputDevice(1, "USB PnP Sound Device: Audio (hw:1,0)", 1, 44100, False),
+    InputDevice(2, "USB Camera: Audio (hw:2,0)", 2, 16000, False),
+    InputDevice(3, "pulse", 32, 44100, True),
+]
+
+
+def test_device_by_part_of_its_name() -> None:
+    assert find_device("pnp", DEVICES) == DEVICES[1]
+    assert find_device("PULSE", DEVICES) == DEVICES[3]
+    assert find_device("2", DEVICES) == DEVICES[2]
+    assert find_device(None, DEVICES) is None
+
+
+def test_ambiguous_name_lists_the_candidates() -> None:
+    with pytest.raises(
+        AudioDeviceError, match=r"'usb' matches several input devices: 'USB PnP.*', 'USB Camera.*'"
+    ):
+        find_device("usb", DEVICES)
+
+
+def test_missing_name_lists_every_device() -> None:
+    with pytest.raises(
+        AudioDeviceError, match="no input device matches 'blue yeti'; input devices: 'HDA Intel"
+    ):
+        find_device("blue yeti", DEVICES)
+
+
+def test_device_list_marks_the_default() -> None:
+    listing = format_devices(DEVICES)
+    assert "*   3  pulse  (32 ch, 44100 Hz)" in listing
+    assert format_devices([]) == "no input devices found"
+
+
+@pytest.mark.pulse
+def test_list_devices_shows_the_virtual_microphone(
+    pulse_sink: PulseSink, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--list-devices"]) == 0
+    assert "pulse" in capsys.readouterr().out
+    assert any(device.name == pulse_sink.device for device in input_devices())
+
+
+def room_wav(folder: Path, text: str) -> Path:
+    """A person's command with a second of quiet room around it (a real microphone is never silent)."""
+    import wave
+
+    speech = read_wav(espeak_wav(folder, text)).astype(np.float64)
+    samples = np.concatenate([np.zeros(16000), speech, np.zeros(16000)])
+    samples += np.random.default_rng(0).normal(0, 3e-4, len(samples))
+    path = folder / "person.wav"
+    with wave.open(str(path), "wb") as handle:
+        handle.setnchannels(1)
+        handle.setsampwidth(2)
+        handle.setframerate(16000)
+        handle.writeframes((samples * 32767).astype("<i2").tobytes())
+    return path
+
+
+def captured(microphone: Microphone, deadline: float, heard: list[Intent]) -> Iterator[bytes]:
+    """Microphone blocks until something was heard or the deadline passed."""
+    while time.monotonic() < deadline and not heard:
+        block = microphone.read(0.2)
+        if block:
+            yield block
+
+
+@requires_espeak
+@pytest.mark.audio
+@pytest.mark.pulse
+def test_command_played_into_the_room_is_recognised_from_the_pulse_device(
+    pulse_sink: PulseSink,
+    tmp_path: Path,
+) -> None:
+    content = load_content()
+    recognizer = SphinxRecognizer.for_content(content, load_asr_data())
+    matcher = IntentMatcher(content)
+    wav = room_wav(tmp_path, "start the hamstring stretch")
+    heard: list[Intent] = []
+    with Microphone(find_device("pulse")) as microphone:
+        player = pulse_sink.play(wav)
+        for _, transcript in transcribe(captured(microphone, time.monotonic() + 8.0, heard), recognizer):
+            heard.append(matcher.match(transcript.text, transcript.confidence))
+        player.wait(5)
+    assert microphone.dropped == 0
+    assert [(intent.name, intent.exercise) for intent in heard[:1]] == [("start", "hamstring")]
