@@ -7,11 +7,12 @@ import logging
 import sys
 from collections.abc import Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
 from voice import __version__
+from voice.asr import ListenSettings
 from voice.content import Content, load_content
 from voice.errors import CoachError
 from voice.settings import CoachSettings, CountCadence
@@ -40,6 +41,12 @@ class AppSettings:
     """The simulate script."""
     verbose: bool
     """Log debugging detail."""
+    listen: ListenSettings = field(default_factory=ListenSettings)
+    """Engine, model and microphone for listening."""
+    files: tuple[Path, ...] = ()
+    """WAV files for ``recognize``."""
+    json: bool = False
+    """``recognize`` prints JSON lines."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -59,7 +66,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--count-every", type=int, default=5, help="count a hold every N seconds")
     parser.add_argument("--count-final", type=int, default=5, help="count every second for the last N")
     parser.add_argument("-v", "--verbose", action="store_true", help="log more detail")
+    _add_listen_options(parser, None)
+    parser.add_argument("--device", help="microphone: a device name or part of it, or a number")
+    parser.add_argument("--list-devices", action="store_true", help="list the input devices and exit")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    recognize = commands.add_parser("recognize", help="recognise commands in WAV files (one result per file)")
+    _add_listen_options(recognize, argparse.SUPPRESS)
+    recognize.add_argument("--json", action="store_true", help="print one JSON object per file")
+    recognize.add_argument("files", type=Path, nargs="+", metavar="FILE.wav", help="16-bit PCM WAV files")
     simulate = commands.add_parser(
         "simulate", help="run the coach on a virtual clock from a script and print the event log"
     )
@@ -70,6 +84,11 @@ def build_parser() -> argparse.ArgumentParser:
     model.add_argument("--dest", type=Path, help="where to install (default: models/ in the project)")
     model.add_argument("--from-file", type=Path, help="install from an archive downloaded elsewhere")
     return parser
+
+
+def _add_listen_options(parser: argparse.ArgumentParser, default: object) -> None:
+    parser.add_argument("--engine", default=default, help="vosk or pocketsphinx (default: vosk with a model)")
+    parser.add_argument("--model", type=Path, default=default, help="Vosk model folder")
 
 
 def _settings(args: argparse.Namespace) -> AppSettings:
@@ -86,6 +105,8 @@ def _settings(args: argparse.Namespace) -> AppSettings:
         speech=SpeechSettings(rate=args.rate, volume=args.volume, voice=args.voice),
         output_device=args.output_device,
         script=getattr(args, "script", None), verbose=args.verbose,
+        listen=ListenSettings(engine=args.engine, model=args.model, device=args.device),
+        files=tuple(getattr(args, "files", ())), json=getattr(args, "json", False),
     )
 
 
@@ -133,10 +154,25 @@ def _run_model(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_recognize(settings: AppSettings, content: Content) -> int:
+    from voice.recognize import run_recognize
+
+    return run_recognize(settings.files, settings.listen, content, sys.stdout, settings.json)
+
+
+def _list_devices() -> int:
+    from voice.audio_in import format_devices, input_devices
+
+    print(format_devices(input_devices()))
+    return 0
+
+
 def _dispatch(settings: AppSettings) -> int:
     content = load_content(settings.content_dir)
     if settings.command == "simulate":
         return _run_simulate(settings, content)
+    if settings.command == "recognize":
+        return _run_recognize(settings, content)
     return _run_text(settings, content)
 
 
@@ -148,6 +184,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="stretch-coach: %(message)s", stream=sys.stderr,
     )
     try:
+        if args.list_devices:
+            return _list_devices()
         if args.command == "model":
             return _run_model(args)
         return _dispatch(_settings(args))

@@ -1,0 +1,217 @@
+"""PocketSphinx on real espeak-ng speech: every intent and exercise, clean and noisy; chatter, noise: none."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.conftest import espeak_wav, requires_espeak
+from voice.asr import AsrData, load_asr_data
+from voice.content import Content, load_content
+from voice.engines.sphinx_engine import SphinxRecognizer
+from voice.errors import ContentError
+from voice.grammar import to_jsgf, word_graph
+from voice.intent import IntentMatcher
+from voice.pcm import float_to_pcm16, read_wav
+from voice.recognize import recognize_pcm
+
+RATE = 16000
+
+INTENT_PHRASES = {
+    "routine": "start the full routine",
+    "next": "next step",
+    "back": "go back",
+    "repeat": "say that again",
+    "pause": "pause please",
+    "resume": "continue",
+    "skip": "skip this exercise",
+    "stop": "stop",
+    "pain": "that hurts",
+    "help": "what can i say",
+    "list": "list the exercises",
+    "info": "what is this for",
+    "slower": "slow down",
+    "faster": "speak faster",
+    "yes": "yes",
+    "no": "no",
+}
+"""One everyday phrase per intent other than start."""
+
+NOISY = ["stop the session", "that hurts", "pause please", "what can i say", "start the full routine"]
+"""Phrases also checked in noise (with every exercise's start phrase)."""
+
+CHATTER = [
+    "what time is it",
+    "can you pass me the water",
+    "i think it is going to rain today",
+    "the kids are coming home at four",
+    "where did i put my keys",
+]
+
+
+@pytest.fixture(scope="module")
+def content() -> Content:
+    return load_content()
+
+
+@pytest.fixture(scope="module")
+def recognizer(content: Content) -> SphinxRecognizer:
+    return SphinxRecognizer.for_content(content, load_asr_data())
+
+
+@pytest.fixture(scope="module")
+def matcher(content: Content) -> IntentMatcher:
+    return IntentMatcher(content)
+
+
+@pytest.fixture(scope="module")
+def speech_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("sphinx")
+
+
+def pink(count: int, seed: int = 0) -> np.ndarray:
+    spectrum = np.fft.rfft(np.random.default_rng(seed).normal(size=count))
+    shaped = np.fft.irfft(spectrum * np.maximum(np.fft.rfftfreq(count, 1 / RATE), 20.0) ** -0.5, count)
+    scaled: np.ndarray = shaped / np.sqrt(np.mean(shaped**2))
+    return scaled
+
+
+def spoken(folder: Path, text: str, snr_db: float | None = None, voice: str = "en-us") -> bytes:
+    """espeak-ng speech with half a second of room around it, optionally in pink noise."""
+    samples = read_wav(espeak_wav(folder, text, voice=voice, pad=0.5)).astype(np.float64)
+    if snr_db is not None:
+        power = np.mean(samples[np.abs(samples) > 0.01] ** 2)
+        samples = samples + pink(len(samples)) * np.sqrt(power / 10 ** (snr_db / 10))
+    return float_to_pcm16(samples.astype(np.float32))
+
+
+def start_phrases(content: Content, names: int = 2) -> list[tuple[str, str]]:
+    """Every exercise by its first ``names`` names."""
+    return [
+        (f"start the {name}", exercise.id)
+        for exercise in content.exercises
+        for name in exercise.names[:names]
+    ]
+
+
+def test_every_intent_has_a_test_phrase_from_the_content(content: Content) -> None:
+    intents = {phrase.intent for phrase in content.phrases} - {"start"}
+    assert set(INTENT_PHRASES) == intents
+    texts = {phrase.text: phrase.intent for phrase in content.phrases}
+    assert all(texts[text] == intent for intent, text in INTENT_PHRASES.items())
+
+
+def test_word_graph_accepts_exactly_the_phrases(content: Content) -> None:
+    graph = word_graph(phrase.text for phrase in content.phrases)
+    assert all(graph.accepts(phrase.text) for phrase in content.phrases)
+    assert not graph.accepts("start the") and not graph.accepts("hamstring start")
+    assert len(graph.edges) < 300  # shared prefixes and suffixes: far fewer states than words
+
+
+def test_jsgf_from_the_same_graph_parses_in_pocketsphinx(content: Content) -> None:
+    import pocketsphinx
+
+    decoder = pocketsphinx.Decoder(lm=None, loglevel="FATAL")
+    words = sorted(load_asr_data().pronunciations.items())
+    for index, (word, phones) in enumerate(words):
+        decoder.add_word(word, phones[0], index == len(words) - 1)
+    decoder.add_jsgf_string("commands", to_jsgf(word_graph(p.text for p in content.phrases)))
+
+
+def test_missing_pronunciation_is_a_content_error(content: Content) -> None:
+    data = load_asr_data()
+    pronunciations = {word: phones for word, phones in data.pronunciations.items() if word != "psoas"}
+    with pytest.raises(ContentError, match="no pronunciation for psoas"):
+        SphinxRecognizer.for_content(content, AsrData(pronunciations, (), {}))
+
+
+@requires_espeak
+@pytest.mark.audio
+@pytest.mark.parametrize(("intent", "text"), sorted(INTENT_PHRASES.items()))
+def test_every_intent_clean(
+    recognizer: SphinxRecognizer,
+    matcher: IntentMatcher,
+    speech_dir: Path,
+    intent: str,
+    text: str,
+) -> None:
+    record = recognize_pcm(spoken(speech_dir, text), recognizer, matcher)
+    assert (record["intent"], record["exercise"]) == (intent, None), record
+
+
+@requires_espeak
+@pytest.mark.audio
+@pytest.mark.parametrize(("voice", "names"), [("en-us", 2), ("en-gb", 1)])
+def test_every_exercise_by_its_names(
+    recognizer: SphinxRecognizer,
+    matcher: IntentMatcher,
+    content: Content,
+    speech_dir: Path,
+    voice: str,
+    names: int,
+) -> None:
+    wrong = []
+    for text, exercise in start_phrases(content, names):
+        record = recognize_pcm(spoken(speech_dir, text, voice=voice), recognizer, matcher)
+        if (record["intent"], record["exercise"]) != ("start", exercise):
+            wrong.append((text, record["transcript"]))
+    assert wrong == []
+
+
+@requires_espeak
+@pytest.mark.audio
+def test_noisy_commands(
+    recognizer: SphinxRecognizer, matcher: IntentMatcher, content: Content, speech_dir: Path
+) -> None:
+    expected = {
+        text: (phrase.intent, phrase.exercise) for phrase in content.phrases for text in [phrase.text]
+    }
+    cases = [(text, expected[text]) for text in NOISY] + [
+        (t, ("start", e)) for t, e in start_phrases(content)
+    ]
+    wrong = []
+    for text, want in cases:
+        record = recognize_pcm(spoken(speech_dir, text, snr_db=15.0), recognizer, matcher)
+        if (record["intent"], record["exercise"]) != want:
+            wrong.append((text, record["transcript"]))
+    assert wrong == []
+
+
+@requires_espeak
+@pytest.mark.audio
+@pytest.mark.parametrize("text", CHATTER)
+def test_chatter_is_not_a_command(
+    recognizer: SphinxRecognizer, matcher: IntentMatcher, speech_dir: Path, text: str
+) -> None:
+    record = recognize_pcm(spoken(speech_dir, text), recognizer, matcher)
+    assert record["intent"] == "none", record
+
+
+def cough(seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(0.3 * RATE)) / RATE
+    burst = pink(len(t), seed) * np.exp(-t / 0.07) * 0.3
+    voiced = sum(np.sin(2 * np.pi * 150 * k * t) / k for k in range(1, 6)) * np.exp(-t / 0.08) * 0.1
+    return (
+        np.concatenate([np.zeros(RATE // 2), burst + voiced, np.zeros(RATE // 4), burst, np.zeros(RATE // 2)])
+        + rng.normal(0, 1e-4, int(1.55 * RATE) + len(t))[
+            : RATE // 2 + len(t) + RATE // 4 + len(t) + RATE // 2
+        ]
+    )
+
+
+@pytest.mark.parametrize(
+    "sound",
+    [
+        pytest.param(lambda: np.zeros(2 * RATE), id="silence"),
+        pytest.param(lambda: pink(3 * RATE) * 0.05, id="steady-noise"),
+        pytest.param(lambda: cough(1), id="cough"),
+        pytest.param(lambda: np.sin(2 * np.pi * 1200 * np.arange(RATE // 2) / RATE) * 0.3, id="beep"),
+    ],
+)
+def test_noise_is_not_a_command(recognizer: SphinxRecognizer, matcher: IntentMatcher, sound: object) -> None:
+    samples = sound()  # type: ignore[operator]
+    record = recognize_pcm(float_to_pcm16(np.asarray(samples, dtype=np.float32)), recognizer, matcher)
+    assert record["intent"] == "none", record

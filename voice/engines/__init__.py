@@ -1,0 +1,1 @@
+"""Speech recognition engines behind the Recognizer interface of voice.asr (loaded only when chosen)."""

@@ -1,0 +1,89 @@
+"""The ``recognize`` command's work: WAV files in, one JSON-ready record per file out."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import IO, Any
+
+from voice.asr import ListenSettings, Recognizer, describe, open_recognizer
+from voice.content import Content
+from voice.endpoint import speech_span
+from voice.errors import AudioFileError
+from voice.intent import IntentMatcher
+from voice.pcm import read_wav_pcm16k
+
+log = logging.getLogger(__name__)
+
+Record = dict[str, Any]
+
+
+def recognize_pcm(pcm: bytes, recognizer: Recognizer, matcher: IntentMatcher) -> Record:
+    """Decode one recording (16 kHz mono 16-bit) and match it: the record without its "file"."""
+    recognizer.reset()
+    speech = speech_span(pcm)
+    if speech is not None:
+        recognizer.accept(speech)
+    transcript = recognizer.final()
+    intent = matcher.match(transcript.text, transcript.confidence)
+    return {
+        "transcript": transcript.text,
+        "intent": intent.name,
+        "exercise": intent.exercise if intent.name == "start" else None,
+        "confidence": round(intent.confidence, 3),
+        "decode_ms": round(transcript.decode_ms, 1),
+    }
+
+
+def recognize_file(path: Path, recognizer: Recognizer, matcher: IntentMatcher) -> Record:
+    """The record for one WAV file; a file that cannot be used gives an "error" record."""
+    try:
+        pcm = read_wav_pcm16k(path)
+    except AudioFileError as error:
+        log.debug("%s", error)
+        return {"file": str(path), "error": str(error)}
+    return {"file": str(path), **recognize_pcm(pcm, recognizer, matcher)}
+
+
+def recognize_files(
+    paths: Iterable[Path], recognizer: Recognizer, matcher: IntentMatcher
+) -> Iterator[Record]:
+    """Records in input order, one per file, produced as each file is decoded."""
+    for path in paths:
+        yield recognize_file(path, recognizer, matcher)
+
+
+def exit_status(records: Iterable[Record]) -> int:
+    """1 when any record is an error, else 0."""
+    return 1 if any("error" in record for record in records) else 0
+
+
+def _line(record: Record, as_json: bool) -> str:
+    if as_json:
+        return json.dumps(record, ensure_ascii=False)
+    if "error" in record:
+        return f"{record['file']}: error: {record['error']}"
+    what = record["intent"] + (f" {record['exercise']}" if record["exercise"] else "")
+    heard = f'"{record["transcript"]}"'
+    return f"{record['file']}: {what} ({record['confidence']:.2f}) {heard} {record['decode_ms']} ms"
+
+
+def run_recognize(
+    paths: Sequence[Path],
+    settings: ListenSettings,
+    content: Content,
+    out: IO[str],
+    as_json: bool = True,
+) -> int:
+    """The ``recognize`` command: a line per file on ``out`` as it is decoded; returns the exit status."""
+    recognizer = open_recognizer(content, settings)
+    log.info("%s", describe(recognizer))
+    matcher = IntentMatcher(content)
+    records = []
+    for record in recognize_files(paths, recognizer, matcher):
+        records.append(record)
+        out.write(_line(record, as_json) + "\n")
+        out.flush()
+    return exit_status(records)
