@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -18,7 +19,8 @@ from voice.tts import RATE, Float, Pcm
 log = logging.getLogger(__name__)
 
 BLOCK_SECONDS = 0.01
-"""Audio per callback: a cut takes effect at the next block, within 10 ms of audio."""
+"""Audio per callback: a cut takes effect at the next block, within 10 ms of audio (12 ms at
+rates other than 16 kHz, see ``block_frames``)."""
 
 LATENCY = 0.02
 """Device buffer in seconds; what is in it still sounds after a cut. ALSA's pulse plugin goes no
@@ -78,6 +80,20 @@ class Clip:
     """Called (from the audio thread) when its first sample is handed to the device."""
     on_done: Done
     """Called with True when cut or dropped, False when played to the end."""
+
+
+def block_frames(rate: int) -> int:
+    """Frames per callback: 10 ms at 16 kHz; at other rates the power of two nearest 10 ms.
+
+    ALSA's pulse plugin at 44.1 kHz with 441-frame blocks (and a 20 ms buffer) often starts with a
+    burst of hundreds of underflowing callbacks, and now and then keeps running ~10x faster than
+    real time: seconds of sound vanish, and the echo reference, which counts every sample handed
+    over, jumps ahead of what was heard. Power-of-two blocks (a 1024-frame buffer) run clean at
+    22.05, 44.1 and 48 kHz (measured on the null sink).
+    """
+    if rate == RATE:
+        return round(rate * BLOCK_SECONDS)
+    return 1 << round(math.log2(rate * BLOCK_SECONDS))
 
 
 class _ToRate:
@@ -157,7 +173,7 @@ class SpeakerStream:
         self.rate = rate
         self._to_reference = None if rate == RATE else _ToRate(rate, RATE)
         self._stream = sd.OutputStream(
-            samplerate=rate, blocksize=round(rate * BLOCK_SECONDS), channels=1, dtype="float32",
+            samplerate=rate, blocksize=block_frames(rate), channels=1, dtype="float32",
             device=self._device, latency=LATENCY, callback=self._callback, finished_callback=self._finished,
         )
         self._stream.start()
