@@ -46,3 +46,16 @@ def test_a_tail_after_speech_still_counts_as_overlap() -> None:
     guard = guard_with_greeting()
     assert guard.overlaps(14.1, 14.5)
     assert not guard.overlaps(14.5, 15.0)
+
+
+def test_a_command_forced_out_of_the_coachs_own_words_is_echo() -> None:
+    guard = EchoGuard()
+    guard.started("Stopping here.", at=3.0, length=1.0)
+    assert guard.is_echo(heard("stop it"), 3.0, 3.8)
+    assert not guard.is_echo(heard("stop"), 6.0, 6.4)
+
+
+def test_a_pain_phrase_sharing_one_small_word_with_the_coach_is_the_person() -> None:
+    guard = EchoGuard()
+    guard.started("Does that feel all right?", at=1.0, length=1.5)
+    assert not guard.is_echo(heard("ouch that hurts", "pain"), 1.0, 2.4)

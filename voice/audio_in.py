@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from types import TracebackType
@@ -16,6 +17,8 @@ log = logging.getLogger(__name__)
 
 BLOCK_SECONDS = 0.02
 """Length of one captured block."""
+SILENT_DEVICE_SECONDS = 2.0
+"""A running input stream that delivers nothing for this long has failed."""
 QUEUE_BLOCKS = 250
 """Blocks the capture queue holds (5 s) before new blocks are dropped and counted."""
 
@@ -124,6 +127,7 @@ class Microphone:
         self._queue: queue.Queue[bytes] = queue.Queue(maxsize=QUEUE_BLOCKS)
         self._converter = PcmConverter(self.rate, self.channels)
         self._stream: Any = None
+        self._last_block = 0.0
         self.dropped = 0
         """Blocks lost because the reader fell behind."""
 
@@ -151,17 +155,30 @@ class Microphone:
                 callback=self._callback,
             )
             self._stream.start()
+            self._last_block = time.monotonic()
         except (sd.PortAudioError, ValueError) as error:
             raise AudioDeviceError(f"cannot open input device {self.name}: {error}") from None
         log.debug("capturing from %s at %d Hz", self.name, self.rate)
 
     def read(self, timeout: float = 0.5) -> bytes | None:
-        """The next captured audio as 16 kHz mono 16-bit PCM, or None if nothing came in time."""
+        """The next captured audio as 16 kHz mono 16-bit PCM, or None if nothing came in time.
+
+        Raises AudioDeviceError when the device has failed: its stream stopped, or it has sent
+        nothing for ``SILENT_DEVICE_SECONDS`` (an unplugged USB microphone may just go quiet)."""
         try:
             raw = self._queue.get(timeout=timeout)
         except queue.Empty:
+            self._check_alive()
             return None
+        self._last_block = time.monotonic()
         return self._converter.push(raw)
+
+    def _check_alive(self) -> None:
+        stream = self._stream
+        if stream is None or not stream.active:
+            raise AudioDeviceError(f"the input device {self.name} stopped")
+        if time.monotonic() - self._last_block > SILENT_DEVICE_SECONDS:
+            raise AudioDeviceError(f"the input device {self.name} sends no audio")
 
     def blocks(self, timeout: float = 0.5) -> Iterator[bytes]:
         """Captured audio until the stream stops (None-timeouts are skipped while it runs)."""

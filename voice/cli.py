@@ -137,6 +137,20 @@ def _run_text(settings: AppSettings, content: Content) -> int:
         )
 
 
+def _run_live(settings: AppSettings, content: Content) -> int:
+    from voice.errors import AudioDeviceError
+    from voice.live import LiveSettings, run_live
+
+    live = LiveSettings(settings.coach, settings.speech, settings.listen, settings.output_device)
+    with ExitStack() as stack:
+        events = _open_events(settings, stack)
+        try:
+            return run_live(content, live, events, sys.stdout)
+        except AudioDeviceError as error:
+            log.warning("No microphone (%s); carrying on in text mode: type your commands.", error)
+    return _run_text(settings, content)
+
+
 def _run_model(args: argparse.Namespace) -> int:
     from voice import models
 
@@ -173,6 +187,8 @@ def _dispatch(settings: AppSettings) -> int:
         return _run_simulate(settings, content)
     if settings.command == "recognize":
         return _run_recognize(settings, content)
+    if settings.command == "live":
+        return _run_live(settings, content)
     return _run_text(settings, content)
 
 

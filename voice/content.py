@@ -104,12 +104,16 @@ class Phrase:
     """Exercise id when the intent is ``start``."""
 
 
+URGENT_INTENTS = ("pain", "stop", "pause")
+"""Intents with urgent words, most urgent first; only these may interrupt the coach's speech."""
+
+
 @dataclass(frozen=True)
 class UrgentWords:
     """Words that decide an urgent intent wherever they stand in a short utterance."""
 
     intent: str
-    """The intent they decide (``pain`` or ``stop``)."""
+    """The intent they decide (one of URGENT_INTENTS)."""
     words: tuple[str, ...]
     """The words themselves."""
 
@@ -354,7 +358,7 @@ def _add_phrases(
 def _load_urgent(path: Path, data: dict[str, Any], phrases: tuple[Phrase, ...]) -> tuple[UrgentWords, ...]:
     reader = _Reader(path, "urgent", data.get("urgent", {}))
     urgent = []
-    for intent in ("pain", "stop"):
+    for intent in URGENT_INTENTS:
         words = tuple(_normalise(word) for word in reader.get(intent, list, []))
         known = {word for phrase in phrases if phrase.intent == intent for word in phrase.text.split()}
         for word in words:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import math
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -115,6 +117,12 @@ class _ToRate:
         return out
 
 
+STALL_SECONDS = 1.0
+"""An open output stream whose device asks for nothing this long has failed (a hung sound server)."""
+OPENING_SECONDS = 6.0
+"""Extra time a newly opened stream gets before it must flow (an idle PulseAudio sink wakes late)."""
+
+
 class SpeakerStream:
     """Plays clips one after another on an always-open output stream, 16 kHz when the device allows.
 
@@ -139,6 +147,7 @@ class SpeakerStream:
         self._lock = threading.Lock()
         self._stream: Any = None
         self._to_reference: _ToRate | None = None
+        self._last_callback = 0.0
         self.played = 0
         """Samples handed to the device since it was opened, silence included."""
         self.underflows = 0
@@ -176,6 +185,7 @@ class SpeakerStream:
             samplerate=rate, blocksize=block_frames(rate), channels=1, dtype="float32",
             device=self._device, latency=LATENCY, callback=self._callback, finished_callback=self._finished,
         )
+        self._last_callback = time.monotonic() + OPENING_SECONDS
         self._stream.start()
 
     def close(self) -> None:
@@ -245,7 +255,13 @@ class SpeakerStream:
                     self._current = None
         return block, events
 
-    def _callback(self, outdata: Any, frames: int, time: Any, status: Any) -> None:
+    @property
+    def stalled(self) -> bool:
+        """True when the device has not asked for audio for ``STALL_SECONDS`` although it is open."""
+        return self._stream is not None and time.monotonic() - self._last_callback > STALL_SECONDS
+
+    def _callback(self, outdata: Any, frames: int, when: Any, status: Any) -> None:
+        self._last_callback = time.monotonic()
         block, events = self._next_block(frames)
         outdata[:, 0] = block
         self.played += frames
@@ -319,9 +335,17 @@ class NullOutput:
 
 
 class SoundDeviceOutput:
-    """A real speaker; if the device fails while playing, it says so once and carries on silently."""
+    """A real speaker; if the device fails while playing, it carries on silently and says so once.
 
-    def __init__(self, device: str | int | None = None, reference: Reference | None = None) -> None:
+    ``on_lost`` hears of the failure (the live loop then retries with ``reopen``)."""
+
+    def __init__(
+        self, device: str | int | None = None, reference: Reference | None = None,
+        on_lost: Callable[[str], None] | None = None,
+    ) -> None:
+        self._device = device
+        self._reference = reference
+        self._on_lost = on_lost
         self.stream = SpeakerStream(device, reference, on_error=self._failed)
         self.stream.open()
         self._fallback: NullOutput | None = None
@@ -330,6 +354,11 @@ class SoundDeviceOutput:
     def busy(self) -> bool:
         """True while a sound is playing or queued."""
         return self.stream.busy or (self._fallback is not None and self._fallback.busy)
+
+    @property
+    def failed(self) -> bool:
+        """True after the device failed, until ``reopen`` succeeds."""
+        return self._fallback is not None
 
     def play(self, pcm: Pcm, on_done: Done, on_start: Start | None = None) -> None:
         """Queue a sound on the speaker."""
@@ -350,16 +379,45 @@ class SoundDeviceOutput:
         if self._fallback is not None:
             self._fallback.close()
 
+    def reopen(self) -> bool:
+        """Try the failed device again; True when it plays again."""
+        if self._fallback is None:
+            return True
+        with contextlib.suppress(Exception):  # the failed stream may refuse to close cleanly
+            self.stream.close()
+        stream = SpeakerStream(self._device, self._reference, on_error=self._failed)
+        try:
+            stream.open()
+        except AudioDeviceError as error:
+            log.debug("speaker not back yet: %s", error)
+            return False
+        fallback, self._fallback, self.stream = self._fallback, None, stream
+        fallback.cut()
+        fallback.close()
+        return True
+
+    def check(self) -> None:
+        """Treat a stream that stopped asking for audio as a failed device."""
+        if self._fallback is None and self.stream.stalled:
+            self._failed("it stopped taking audio")
+
     def _failed(self, reason: str) -> None:
+        if self._fallback is not None:
+            return
         log.error("The speaker stopped (%s); continuing without sound.", reason)
         self._fallback = NullOutput()
         self.stream.abandon()
+        if self._on_lost is not None:
+            self._on_lost(reason)
 
 
-def open_output(device: str | int | None = None, reference: Reference | None = None) -> AudioOutput:
+def open_output(
+    device: str | int | None = None, reference: Reference | None = None,
+    on_lost: Callable[[str], None] | None = None,
+) -> AudioOutput:
     """The speaker if it can be opened; otherwise a silent stand-in, said once in the log."""
     try:
-        return SoundDeviceOutput(device, reference)
+        return SoundDeviceOutput(device, reference, on_lost)
     except AudioDeviceError as error:
         log.warning("No speaker found (%s); continuing without sound.", error)
         return NullOutput()

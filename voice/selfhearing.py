@@ -11,12 +11,22 @@ from voice.intent import Intent
 WORD_SLACK_SECONDS = 0.6
 """How far a heard word may sit from when the coach said it and still count as its echo."""
 
+MIN_STEM = 3
+"""A heard word this long or longer that begins a word the coach said counts as that word."""
+
 TAIL_SECONDS = 0.3
 """The room keeps ringing this long after the coach stops."""
 
 
 def _words(text: str) -> list[str]:
     return re.findall(r"[a-z']+", text.lower().replace("-", " "))
+
+
+def _alike(heard: str, said: str) -> bool:
+    if heard == said:
+        return True
+    shorter, longer = sorted((heard, said), key=len)
+    return len(shorter) >= MIN_STEM and longer.startswith(shorter)
 
 
 @dataclass(frozen=True)
@@ -65,14 +75,19 @@ class EchoGuard:
         return any(s.start <= end and start <= s.end + TAIL_SECONDS for s in self._heard_so_far(end))
 
     def is_echo(self, intent: Intent, start: float, end: float) -> bool:
-        """True when every word heard is a word the coach was saying at that moment."""
-        heard = set(_words(intent.transcript))
+        """True when at least half the words heard sound like words the coach was saying then.
+
+        Sounds like: the same word, or one the start of the other ("stop" in "stopping"), since the
+        recogniser forces the coach's words into the nearest command ("stopping here" -> "stop it").
+        """
+        heard = _words(intent.transcript)
         if not heard or not self.overlaps(start, end):
             return False
         coach_words: set[str] = set()
         for spoken in self._heard_so_far(end):
             coach_words |= spoken.words_between(start, end)
-        return heard <= coach_words
+        echoed = sum(any(_alike(word, said) for said in coach_words) for word in heard)
+        return 2 * echoed >= len(heard)
 
     def _heard_so_far(self, now: float) -> list[Spoken]:
         spoken = list(self._spoken)

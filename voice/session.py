@@ -69,6 +69,11 @@ class Session:
         """A failed device works again."""
         self._run(self.coach.on_device_back(device))
 
+    def cut_speech(self) -> None:
+        """Silence the coach at once (the session is ending)."""
+        if self._speech is not None:
+            self._speech.cut()
+
     def notice(self, text: str) -> None:
         """Log something about the devices."""
         self._log.notice(self._clock.now(), text)

@@ -168,10 +168,10 @@ class Voice:
 
 def open_voice(
     settings: SpeechSettings, device: str | int | None, listener: SpeechListener, post: Post,
-    clock: Clock, reference: Reference | None = None,
+    clock: Clock, reference: Reference | None = None, on_lost: Callable[[str], None] | None = None,
 ) -> Voice:
     """Real speech on the speaker if possible; otherwise silent estimated timing, said once in the log."""
-    speaker = open_output(device, reference)
+    speaker = open_output(device, reference, on_lost)
     silent = SilentSpeaker(clock, listener)
     if isinstance(speaker, NullOutput):  # already logged; nothing to render for
         return Voice(silent, silent, None, None)

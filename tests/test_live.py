@@ -1,0 +1,236 @@
+"""Live sessions through the virtual sound card: the coach listens on the PulseAudio null sink's
+monitor while it speaks into the sink, and a "person" (paplay in another process) speaks there too."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import PulseSink, espeak_wav, requires_espeak
+from voice.asr import ListenSettings, open_recognizer
+from voice.content import load_content
+from voice.errors import AudioDeviceError
+from voice.intent import Intent
+from voice.live import LiveSession, LiveSettings
+from voice.settings import CoachSettings
+from voice.tts import SpeechSettings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+Event = dict[str, Any]
+
+pytestmark = [
+    pytest.mark.pulse,
+    pytest.mark.audio,
+    requires_espeak,
+    pytest.mark.skipif(shutil.which("paplay") is None, reason="needs paplay (pulseaudio-utils)"),
+]
+
+
+class LiveCoach:
+    """``stretch-coach`` running live in its own process on a private virtual sound card."""
+
+    def __init__(self, sink: PulseSink, folder: Path) -> None:
+        self.sink = sink
+        self.folder = folder
+        self.log = folder / "events.jsonl"
+        command = [sys.executable, "-m", "voice", "--events", str(self.log),
+                   "--device", "pulse", "--output-device", "pulse", "--engine", "pocketsphinx", "--verbose"]
+        self.stderr = folder / "stderr.txt"
+        with self.stderr.open("w") as err:  # a file, not a pipe: nobody reads a pipe until the end
+            self.process = subprocess.Popen(
+                command, cwd=ROOT, env=sink.env, stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL, stderr=err, text=True,
+            )
+
+    def events(self) -> list[Event]:
+        """The event log so far (whole lines only)."""
+        if not self.log.exists():
+            return []
+        text = self.log.read_text(encoding="utf-8")
+        return [json.loads(line) for line in text.splitlines(keepends=True) if line.endswith("\n")]
+
+    def wait_for(self, wanted: Callable[[Event], bool], timeout: float, after: float = -1.0) -> Event:
+        """The first event later than ``after`` (session seconds) that is ``wanted``."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for event in self.events():
+                if event["t"] > after and wanted(event):
+                    return event
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.05)
+        raise AssertionError(f"no such event in {timeout} s; log: {self.events()[-12:]}; "
+                             f"stderr: {self.stderr_so_far()}")
+
+    def stderr_so_far(self) -> str:
+        """The coach's log so far, without ALSA's underrun chatter."""
+        lines = self.stderr.read_text(errors="replace").splitlines()
+        return "\n".join(line for line in lines if "ALSA" not in line)[-3000:]
+
+    def speak(self, text: str) -> None:
+        """The person says ``text`` (espeak-ng speech played into the room); returns when done."""
+        self.sink.play(espeak_wav(self.folder, text, pad=0.2)).wait(timeout=20)
+
+    def after_greeting(self) -> Event:
+        """Wait until the greeting has been spoken, and as long again as a person takes to answer."""
+        said = self.wait_for(lambda e: e["type"] == "said", timeout=60)
+        time.sleep(0.7)
+        return said
+
+    def finish(self) -> tuple[int, str]:
+        """End the coach with SIGTERM, as a service manager would; its exit status and log."""
+        self.process.send_signal(signal.SIGTERM)
+        self.process.wait(timeout=30)
+        return self.process.returncode, self.stderr_so_far()
+
+
+@pytest.fixture
+def coach(tmp_path: Path) -> Iterator[LiveCoach]:
+    sink = PulseSink.start()
+    running = LiveCoach(sink, tmp_path)
+    try:
+        yield running
+    finally:
+        if running.process.poll() is None:
+            running.process.kill()
+            running.process.wait()
+        sink.stop()
+
+
+def is_step(event: Event) -> bool:
+    return bool(event["type"] == "say" and event["kind"] == "step")
+
+
+def test_start_spoken_by_the_person_starts_the_first_step(coach: LiveCoach) -> None:
+    coach.after_greeting()
+    coach.speak("start hamstring stretch")
+    heard = coach.wait_for(lambda e: e["type"] == "heard", timeout=20)
+    assert (heard["intent"], heard["exercise"]) == ("start", "hamstring")
+    step = coach.wait_for(is_step, timeout=30)
+    assert step["text"] == "Lie down on your back."
+    status, err = coach.finish()
+    assert status == 0 and "Traceback" not in err
+
+
+def reach_a_hold(coach: LiveCoach) -> Event:
+    """Start the hamstring stretch and wait for its first spoken count."""
+    coach.after_greeting()
+    coach.speak("start hamstring stretch")
+    coach.wait_for(lambda e: e["type"] == "heard" and e["intent"] == "start", timeout=20)
+    return coach.wait_for(lambda e: e["type"] == "count", timeout=90)
+
+
+def events_after(coach: LiveCoach, t: float, kind: str) -> list[Event]:
+    return [e for e in coach.events() if e["type"] == kind and e["t"] > t]
+
+
+def test_stop_during_a_hold_cuts_speech_and_ends_counting(coach: LiveCoach) -> None:
+    reach_a_hold(coach)
+    coach.speak("stop")
+    heard = coach.wait_for(lambda e: e["type"] == "heard" and e["intent"] == "stop", timeout=10)
+    time.sleep(6)  # longer than the gap between two counts
+    assert events_after(coach, heard["t"], "count") == []
+    states = [e["state"] for e in events_after(coach, heard["t"], "state")]
+    assert states and states[-1] in ("idle", "stopped")
+    assert coach.finish()[0] == 0
+
+
+def test_ouch_during_a_hold_gives_the_safety_response(coach: LiveCoach) -> None:
+    reach_a_hold(coach)
+    coach.speak("ouch")
+    heard = coach.wait_for(lambda e: e["type"] == "heard" and e["intent"] == "pain", timeout=10)
+    safety = coach.wait_for(
+        lambda e: e["type"] == "say" and e["kind"] == "safety", timeout=5, after=heard["t"] - 0.01
+    )
+    assert safety["t"] - heard["t"] < 0.5
+    time.sleep(8)
+    assert events_after(coach, heard["t"], "count") == []
+    assert [e["state"] for e in events_after(coach, heard["t"], "state")][-1] == "safety"
+    assert coach.finish()[0] == 0
+
+
+def test_the_coach_never_acts_on_its_own_voice_through_a_whole_exercise(coach: LiveCoach) -> None:
+    coach.after_greeting()
+    coach.speak("start core exercise")
+    started = coach.wait_for(lambda e: e["type"] == "heard", timeout=20)
+    assert started["intent"] == "start"
+    finished = coach.wait_for(
+        lambda e: e["type"] == "state" and e["state"] in ("idle", "stopped"), timeout=240, after=started["t"]
+    )
+    time.sleep(2)
+    own = [e for e in events_after(coach, started["t"], "heard") if e["intent"] != "none"]
+    assert own == [], own
+    assert len(events_after(coach, started["t"], "count")) >= 8  # eight repetitions
+    assert finished["t"] - started["t"] > 60
+    assert coach.finish()[0] == 0
+
+
+class FlakyMicrophone:
+    """A fake microphone (a USB unplug cannot be made real here): silence in 20 ms blocks, then
+    an error after ``fail_after`` blocks; the next ``refusals`` attempts to reopen it fail."""
+
+    name = "fake microphone"
+
+    def __init__(self, plan: dict[str, int]) -> None:
+        self.plan = plan
+
+    def start(self) -> None:
+        self.plan["opened"] += 1
+        if 1 < self.plan["opened"] <= 1 + self.plan["refusals"]:
+            raise AudioDeviceError("the fake microphone is unplugged")
+        self.reads = 0
+
+    def read(self, timeout: float = 0.5) -> bytes | None:
+        self.reads += 1
+        if self.plan["opened"] == 1 and self.reads > self.plan["fail_after"]:
+            raise AudioDeviceError("the fake microphone stopped")
+        time.sleep(0.02)
+        return bytes(640)
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_microphone_failure_pauses_the_session_and_it_carries_on_when_the_device_is_back() -> None:
+    content = load_content()
+    listen = ListenSettings(engine="pocketsphinx")
+    settings = LiveSettings(CoachSettings(), SpeechSettings(), listen, output_device="no-such")
+    plan = {"opened": 0, "refusals": 2, "fail_after": 150}
+    log = io.StringIO()
+    recognizer = open_recognizer(content, settings.listen)
+    live = LiveSession(content, settings, recognizer, lambda: FlakyMicrophone(plan), log, None)
+    first = FlakyMicrophone(plan)
+    first.start()
+    runner = threading.Thread(target=live.run, args=(first,))
+    runner.start()
+    try:
+        start = Intent("start", "hamstring", 1.0, "start hamstring stretch")
+        live.loop.post(lambda: live.session.heard(start))
+        deadline = time.monotonic() + 20
+        while "working again" not in log.getvalue() and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        live.stop()
+        runner.join(timeout=10)
+    events = [json.loads(line) for line in log.getvalue().splitlines()]
+    kinds = [e["type"] for e in events]
+    lost = kinds.index("notice")
+    assert "device lost" in events[lost]["text"]
+    paused = next(e for e in events[lost:] if e["type"] == "state")
+    assert paused["state"] == "paused" and paused["exercise"] == "hamstring"
+    back = next(e for e in events[lost:] if e["type"] == "say" and "working again" in e["text"])
+    assert back["t"] - events[lost]["t"] >= 1.4  # two refused attempts: 0.5 s and 1 s waits first
+    assert plan["opened"] == 4
+    assert not runner.is_alive()
