@@ -17,8 +17,10 @@ log = logging.getLogger(__name__)
 
 BLOCK_SECONDS = 0.02
 """Length of one captured block."""
-SILENT_DEVICE_SECONDS = 2.0
+SILENT_DEVICE_SECONDS = 3.0
 """A running input stream that delivers nothing for this long has failed."""
+OPENING_SECONDS = 6.0
+"""Extra time a newly opened stream gets before it must deliver (an idle PulseAudio source wakes late)."""
 QUEUE_BLOCKS = 250
 """Blocks the capture queue holds (5 s) before new blocks are dropped and counted."""
 
@@ -155,7 +157,7 @@ class Microphone:
                 callback=self._callback,
             )
             self._stream.start()
-            self._last_block = time.monotonic()
+            self._last_block = time.monotonic() + OPENING_SECONDS
         except (sd.PortAudioError, ValueError) as error:
             raise AudioDeviceError(f"cannot open input device {self.name}: {error}") from None
         log.debug("capturing from %s at %d Hz", self.name, self.rate)

@@ -39,7 +39,7 @@ class Utterance:
     start: float
     """Session seconds when the speech began."""
     end: float
-    """Session seconds when it ended."""
+    """Session seconds when the speech ended (the decision came a hangover later)."""
 
 
 class AudioSource(Protocol):
@@ -152,7 +152,7 @@ class Listener:
             for event in endpointer.push(stream.clean(block)):
                 if event.kind is Kind.END:
                     start = stream.session_time(began if began is not None else event.time)
-                    end = stream.session_time(event.time)
+                    end = stream.session_time(event.time - endpointer.settings.hangover)
                     self._hooks.heard(Utterance(self._recognizer.final(), start, end))
                     began = None
                     continue
