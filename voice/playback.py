@@ -120,7 +120,8 @@ class _ToRate:
 STALL_SECONDS = 1.0
 """An open output stream whose device asks for nothing this long has failed (a hung sound server)."""
 OPENING_SECONDS = 6.0
-"""Extra time a newly opened stream gets before it must flow (an idle PulseAudio sink wakes late)."""
+"""A newly opened stream is not checked for stalls this long: PortAudio fills its buffer at once,
+then an idle PulseAudio sink may take seconds to start asking for more."""
 
 
 class SpeakerStream:
@@ -147,7 +148,7 @@ class SpeakerStream:
         self._lock = threading.Lock()
         self._stream: Any = None
         self._to_reference: _ToRate | None = None
-        self._last_callback = 0.0
+        self._last_callback = self._opened_at = 0.0
         self.played = 0
         """Samples handed to the device since it was opened, silence included."""
         self.underflows = 0
@@ -185,7 +186,7 @@ class SpeakerStream:
             samplerate=rate, blocksize=block_frames(rate), channels=1, dtype="float32",
             device=self._device, latency=LATENCY, callback=self._callback, finished_callback=self._finished,
         )
-        self._last_callback = time.monotonic() + OPENING_SECONDS
+        self._opened_at = self._last_callback = time.monotonic()
         self._stream.start()
 
     def close(self) -> None:
@@ -258,7 +259,11 @@ class SpeakerStream:
     @property
     def stalled(self) -> bool:
         """True when the device has not asked for audio for ``STALL_SECONDS`` although it is open."""
-        return self._stream is not None and time.monotonic() - self._last_callback > STALL_SECONDS
+        now = time.monotonic()
+        return (
+            self._stream is not None and now - self._opened_at > OPENING_SECONDS
+            and now - self._last_callback > STALL_SECONDS
+        )
 
     def _callback(self, outdata: Any, frames: int, when: Any, status: Any) -> None:
         self._last_callback = time.monotonic()
