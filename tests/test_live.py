@@ -125,11 +125,14 @@ def test_start_spoken_by_the_person_starts_the_first_step(coach: LiveCoach) -> N
 
 
 def reach_a_hold(coach: LiveCoach) -> Event:
-    """Start the hamstring stretch and wait for its first spoken count."""
+    """Start the hamstring stretch and wait until its first count has been spoken."""
     coach.after_greeting()
     coach.speak("start hamstring stretch")
     coach.wait_for(lambda e: e["type"] == "heard" and e["intent"] == "start", timeout=20)
-    return coach.wait_for(lambda e: e["type"] == "count", timeout=90)
+    count = coach.wait_for(lambda e: e["type"] == "count", timeout=90)
+    coach.wait_for(lambda e: e["type"] == "said", timeout=5, after=count["t"])  # between two counts
+    time.sleep(0.3)
+    return count
 
 
 def events_after(coach: LiveCoach, t: float, kind: str) -> list[Event]:
