@@ -80,6 +80,22 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[index]
 
 
+def _by_noise(results: list[dict[str, Any]]) -> list[str]:
+    """Accuracy per noise type in the noisy conditions: the types differ far more than the levels."""
+    lines = []
+    for condition in ("noise10", "noise5"):
+        rows = [r for r in results if r["kind"] == "command" and r["condition"] == condition]
+        kinds = sorted({r.get("noise", "") for r in rows} - {""})
+        if kinds:
+            parts = [
+                f"{kind} {sum(r['right'] for r in rows if r.get('noise') == kind)}"
+                f"/{sum(r.get('noise') == kind for r in rows)}"
+                for kind in kinds
+            ]
+            lines.append(f"    {condition} by noise: {', '.join(parts)}")
+    return lines
+
+
 def table(report: dict[str, Any]) -> str:
     """The printed table for one engine's report."""
     results = report["results"]
@@ -98,6 +114,7 @@ def table(report: dict[str, Any]) -> str:
             f"  {condition:<12}{len(rows):>6}{_percent(good, len(rows)):>9}"
             f"{_percent(heard, len(rows)):>8}   {target}"
         )
+    lines += _by_noise(results)
     commands = [r for r in results if r["kind"] == "command"]
     lines.append(
         f"  {'all commands':<12}{len(commands):>6}"

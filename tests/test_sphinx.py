@@ -10,7 +10,7 @@ import pytest
 from tests.conftest import espeak_wav, requires_espeak
 from voice.asr import AsrData, load_asr_data
 from voice.content import Content, load_content
-from voice.engines.sphinx_engine import SphinxRecognizer
+from voice.engines.sphinx_engine import SphinxRecognizer, tone_share
 from voice.errors import ContentError
 from voice.grammar import to_jsgf, word_graph
 from voice.intent import IntentMatcher
@@ -200,6 +200,33 @@ def cough(seed: int) -> np.ndarray:
             : RATE // 2 + len(t) + RATE // 4 + len(t) + RATE // 2
         ]
     )
+
+
+def kitchen_timer(frequency: float) -> np.ndarray:
+    tone = np.sin(2 * np.pi * frequency * np.arange(int(0.15 * RATE)) / RATE) * 0.5
+    gap = np.zeros(int(0.15 * RATE))
+    room = np.random.default_rng(3).normal(0, 1e-3, int(1.75 * RATE))
+    return np.concatenate([np.zeros(RATE // 2), tone, gap, tone, gap, tone, np.zeros(RATE // 2)]) + room
+
+
+@pytest.mark.parametrize("frequency", [800.0, 1700.0, 2500.0])
+def test_timer_beeps_are_not_a_command(
+    recognizer: SphinxRecognizer, matcher: IntentMatcher, frequency: float
+) -> None:
+    samples = kitchen_timer(frequency)
+    assert tone_share(samples) > recognizer.tuning.max_tone_share
+    record = recognize_pcm(float_to_pcm16(samples.astype(np.float32)), recognizer, matcher)
+    assert record["intent"] == "none", record
+
+
+@requires_espeak
+@pytest.mark.audio
+@pytest.mark.parametrize("text", ["ouch", "next", "stop", "yes"])
+def test_short_words_are_not_taken_for_beeps(
+    recognizer: SphinxRecognizer, speech_dir: Path, text: str
+) -> None:
+    samples = np.frombuffer(spoken(speech_dir, text), dtype="<i2").astype(np.float64)
+    assert tone_share(samples) < recognizer.tuning.max_tone_share
 
 
 @pytest.mark.parametrize(
