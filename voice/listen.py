@@ -6,7 +6,7 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import numpy as np
 
@@ -18,6 +18,8 @@ from voice.errors import AudioDeviceError
 from voice.pcm import TARGET_RATE, float_to_pcm16, int16_bytes_to_float
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 RETRY_SECONDS = (0.5, 1.0, 2.0, 4.0, 8.0)
 """Waits between attempts to reopen a failed device; the last one repeats."""
@@ -62,6 +64,19 @@ class AudioSource(Protocol):
 def retry_delays(delays: Sequence[float] = RETRY_SECONDS) -> Callable[[int], float]:
     """The wait before attempt ``n`` (0-based) to reopen a device: growing, then steady."""
     return lambda attempt: delays[min(attempt, len(delays) - 1)]
+
+
+def keep_trying(
+    attempt: Callable[[], T | None], stopping: threading.Event, delay: Callable[[int], float]
+) -> T | None:
+    """Call ``attempt`` after growing waits until it gives a result; None once ``stopping`` is set."""
+    tries = 0
+    while not stopping.wait(delay(tries)):
+        result = attempt()
+        if result is not None:
+            return result
+        tries += 1
+    return None
 
 
 @dataclass(frozen=True)
@@ -131,14 +146,14 @@ class Listener:
             source = None
 
     def _reopen(self) -> AudioSource | None:
-        attempt = 0
-        while not self._stopping.wait(self._delay(attempt)):
-            try:
-                return self.open_first()
-            except AudioDeviceError as error:
-                log.debug("microphone not back yet: %s", error)
-                attempt += 1
-        return None
+        return keep_trying(self._try_open, self._stopping, self._delay)
+
+    def _try_open(self) -> AudioSource | None:
+        try:
+            return self.open_first()
+        except AudioDeviceError as error:
+            log.debug("microphone not back yet: %s", error)
+            return None
 
     def _listen(self, source: AudioSource) -> None:
         stream = _Stream(self._clock, self._reference)

@@ -18,7 +18,7 @@ from voice.dialogue import Coach
 from voice.echo import ReferenceBuffer
 from voice.events import EventLog, Say
 from voice.intent import Intent, IntentMatcher
-from voice.listen import AudioSource, Listener, ListenerHooks, Utterance, retry_delays
+from voice.listen import AudioSource, Listener, ListenerHooks, Utterance, keep_trying, retry_delays
 from voice.plan import phrases_to_prepare
 from voice.playback import SoundDeviceOutput
 from voice.runtime import RealtimeLoop
@@ -217,13 +217,8 @@ class LiveSession:
         speaker = self.voice.speaker
         if not isinstance(speaker, SoundDeviceOutput):
             return
-        delay = retry_delays()
-        attempt = 0
-        while not self._stopped.wait(delay(attempt)):
-            if speaker.reopen():
-                self._device_back("speaker")
-                return
-            attempt += 1
+        if keep_trying(lambda: speaker.reopen() or None, self._stopped, retry_delays()):
+            self._device_back("speaker")
 
 
 @contextmanager

@@ -123,12 +123,6 @@ class _Engine:
         with contextlib.suppress(AttributeError):
             self.engine.proxy._driver = None
 
-    def prime(self) -> None:
-        """Render one throwaway word, so what is left of a failed utterance in espeak-ng (its rate,
-        its tail samples) cannot leak into the next real rendering."""
-        with tempfile.TemporaryDirectory(prefix="coach-prime-") as folder, contextlib.suppress(Exception):
-            self.render(("ready", 150, 1.0, None), Path(folder) / "prime.wav")
-
     def _on_finished(self, completed: bool = False, **_: Any) -> None:
         """pyttsx3 reports the end of an utterance (from espeak-ng's thread), after writing the file."""
         self._completed = completed
@@ -252,7 +246,6 @@ class _Worker:
                 engine.discard()
             engine = _fresh_engine(result)
             if engine is not None:
-                engine.prime()
                 _attempt(engine, job, result, last=True)
         if engine is not None:
             engine.discard()
