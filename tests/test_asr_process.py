@@ -1,0 +1,103 @@
+"""The recogniser in its own process: results as in process, errors carried over, a dead worker replaced."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import espeak_wav, requires_espeak
+from voice.asr import ListenSettings, load_asr_data
+from voice.asr_process import RecognizerProcess
+from voice.content import Content, load_content
+from voice.engines.sphinx_engine import SphinxRecognizer
+from voice.errors import ModelError
+from voice.pcm import read_wav_pcm16k
+
+SPHINX = ListenSettings(engine="pocketsphinx")
+
+
+@pytest.fixture(scope="module")
+def content() -> Content:
+    return load_content()
+
+
+@pytest.fixture(scope="module")
+def worker(content: Content) -> Iterator[RecognizerProcess]:
+    with RecognizerProcess(content, SPHINX) as recognizer:
+        yield recognizer
+
+
+def decode(recognizer: RecognizerProcess | SphinxRecognizer, pcm: bytes) -> str:
+    recognizer.reset()
+    for start in range(0, len(pcm), 3200):  # in blocks, as the listener passes them on
+        recognizer.accept(pcm[start : start + 3200])
+    return recognizer.final().text
+
+
+@requires_espeak
+@pytest.mark.audio
+@pytest.mark.parametrize("text", ["start the hamstring stretch", "stop", "what time is it"])
+def test_the_worker_hears_what_the_engine_hears_in_process(
+    worker: RecognizerProcess, content: Content, tmp_path: Path, text: str
+) -> None:
+    pcm = read_wav_pcm16k(espeak_wav(tmp_path, text, pad=0.3))
+    in_process = SphinxRecognizer.for_content(content, load_asr_data())
+    assert decode(worker, pcm) == decode(in_process, pcm)
+    assert worker.engine == "pocketsphinx" and "US-English" in worker.model
+
+
+def test_waiting_for_the_worker_lets_other_threads_run(worker: RecognizerProcess) -> None:
+    """The point of the worker: a decode in the engine must not stop this process's audio threads."""
+    ticks: list[float] = []
+    stop = threading.Event()
+
+    def tick() -> None:
+        while not stop.is_set():
+            ticks.append(time.perf_counter())
+            time.sleep(0.005)
+
+    ticker = threading.Thread(target=tick)
+    ticker.start()
+    noise = os.urandom(16000 * 2 * 4)  # four seconds of loud noise: a long decode
+    worker.accept(noise)
+    worker.final()
+    stop.set()
+    ticker.join()
+    gaps = [later - earlier for earlier, later in itertools.pairwise(ticks)]
+    assert len(ticks) > 10
+    assert max(gaps) < 0.1, f"a thread of this process waited {max(gaps):.3f} s"
+
+
+def test_an_unusable_model_gives_its_one_line_error_from_the_worker(content: Content, tmp_path: Path) -> None:
+    settings = ListenSettings(engine="vosk", model=tmp_path / "missing")
+    with pytest.raises(ModelError, match="missing: no such model folder"):
+        RecognizerProcess(content, settings)
+
+
+@requires_espeak
+@pytest.mark.audio
+def test_a_worker_that_dies_is_replaced_and_listening_goes_on(content: Content, tmp_path: Path) -> None:
+    pcm = read_wav_pcm16k(espeak_wav(tmp_path, "next step", pad=0.3))
+    with RecognizerProcess(content, SPHINX) as recognizer:
+        first = recognizer.pid
+        assert first is not None
+        os.kill(first, signal.SIGKILL)
+        time.sleep(0.2)
+        assert decode(recognizer, pcm) == "next step"  # found dead at the utterance's start, replaced
+        assert recognizer.pid not in (None, first)
+
+
+def test_close_ends_the_worker(content: Content) -> None:
+    recognizer = RecognizerProcess(content, SPHINX)
+    pid = recognizer.pid
+    assert pid is not None
+    recognizer.close()
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)

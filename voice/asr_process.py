@@ -1,0 +1,202 @@
+"""A recogniser in a process of its own, so a decoder that holds the GIL cannot starve the audio threads.
+
+PocketSphinx decodes a whole utterance in one call that keeps the GIL for its full length (about
+a third of a second for a three-second command on a Raspberry Pi class core). In the coach's own
+process that stops the speaker's and the microphone's callbacks for as long: the sound card
+underruns, the echo canceller loses track of what was played, and the count words come late.
+Decoding in a second process frees the GIL and puts the decoder on the other core.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import multiprocessing
+import signal
+from dataclasses import dataclass
+from enum import Enum
+from multiprocessing.connection import Connection
+from types import TracebackType
+from typing import Any
+
+from voice.asr import ListenSettings, Transcript, open_recognizer
+from voice.content import Content
+from voice.errors import CoachError, ContentError, ModelError
+
+log = logging.getLogger(__name__)
+
+START_SECONDS = 60.0
+"""Longest wait for the worker to load its model."""
+REPLY_SECONDS = 10.0
+"""Longest wait for one decode; a worker that takes longer is taken for hung and replaced."""
+NOTHING = Transcript("", 0.0, 0.0)
+"""What an utterance gives when the worker failed while decoding it."""
+
+
+class Op(Enum):
+    """What the worker is asked to do."""
+
+    ACCEPT = "accept"
+    FINAL = "final"
+    RESET = "reset"
+    CLOSE = "close"
+
+
+@dataclass(frozen=True)
+class Ready:
+    """The worker's first message: its model is loaded."""
+
+    engine: str
+    """Engine name."""
+    model: str
+    """Which model is in use."""
+
+
+@dataclass(frozen=True)
+class Failed:
+    """The worker's first message when its model could not be loaded."""
+
+    error: str
+    """Name of the CoachError subclass to raise in the parent."""
+    message: str
+    """Its one-line message."""
+
+
+def _serve(connection: Connection, content: Content, settings: ListenSettings) -> None:
+    """The worker: load the recogniser, then answer requests until told to close or the parent goes."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    try:
+        recognizer = open_recognizer(content, settings)
+    except CoachError as error:
+        connection.send(Failed(type(error).__name__, str(error)))
+        return
+    connection.send(Ready(recognizer.engine, recognizer.model))
+    while True:
+        try:
+            op, payload = connection.recv()
+        except (EOFError, OSError):
+            return
+        if op is Op.ACCEPT:
+            recognizer.accept(payload)
+        elif op is Op.FINAL:
+            connection.send(recognizer.final())
+        elif op is Op.RESET:
+            recognizer.reset()
+        else:
+            return
+
+
+_ERRORS: dict[str, type[CoachError]] = {cls.__name__: cls for cls in (ContentError, ModelError)}
+
+
+class RecognizerProcess:
+    """The Recognizer contract, served by the chosen engine in a child process.
+
+    A worker that dies or hangs is replaced; the utterance it was decoding gives nothing."""
+
+    def __init__(self, content: Content, settings: ListenSettings) -> None:
+        self._content = content
+        self._settings = settings
+        self._process: Any = None
+        self._connection: Connection | None = None
+        self._ready = self._spawn()
+
+    @property
+    def engine(self) -> str:
+        """Engine name."""
+        return self._ready.engine
+
+    @property
+    def model(self) -> str:
+        """Which model is in use."""
+        return self._ready.model
+
+    @property
+    def pid(self) -> int | None:
+        """The worker's process id (for measuring its processor time and memory)."""
+        return self._process.pid if self._process is not None else None
+
+    def _spawn(self) -> Ready:
+        context = multiprocessing.get_context("spawn")  # forking a process with audio threads is unsafe
+        ours, theirs = context.Pipe()
+        process = context.Process(
+            target=_serve, args=(theirs, self._content, self._settings), name="recognizer", daemon=True
+        )
+        process.start()
+        theirs.close()
+        self._process, self._connection = process, ours
+        if not ours.poll(START_SECONDS):
+            self.close()
+            raise ModelError(f"the speech recogniser did not start within {START_SECONDS:.0f} s")
+        try:
+            first = ours.recv()
+        except EOFError:
+            self.close()
+            raise ModelError("the speech recogniser stopped while loading its model") from None
+        if isinstance(first, Failed):
+            self.close()
+            raise _ERRORS.get(first.error, ModelError)(first.message)
+        assert isinstance(first, Ready)
+        return first
+
+    def _send(self, op: Op, payload: bytes | None = None) -> bool:
+        try:
+            assert self._connection is not None
+            self._connection.send((op, payload))
+            return True
+        except (OSError, ValueError, AssertionError):
+            self._replace("it stopped")
+            return False
+
+    def _replace(self, why: str) -> None:
+        log.warning("speech recogniser restarted (%s)", why)
+        self.close()
+        try:
+            self._ready = self._spawn()
+        except CoachError as error:
+            log.warning("%s", error)
+
+    def accept(self, pcm: bytes) -> None:
+        """Pass the next audio of the utterance on."""
+        self._send(Op.ACCEPT, pcm)
+
+    def reset(self) -> None:
+        """Drop the current utterance."""
+        self._send(Op.RESET)
+
+    def final(self) -> Transcript:
+        """Decode the utterance in the worker; the wait releases the GIL."""
+        if not self._send(Op.FINAL):
+            return NOTHING
+        assert self._connection is not None
+        try:
+            if self._connection.poll(REPLY_SECONDS):
+                reply = self._connection.recv()
+                if isinstance(reply, Transcript):
+                    return reply
+        except (EOFError, OSError):
+            pass
+        self._replace("no answer")
+        return NOTHING
+
+    def close(self) -> None:
+        """Stop the worker."""
+        connection, process = self._connection, self._process
+        self._connection = self._process = None
+        if connection is not None:
+            with contextlib.suppress(OSError, ValueError):
+                connection.send((Op.CLOSE, None))
+            connection.close()
+        if process is not None:
+            process.join(2.0)
+            if process.is_alive():
+                process.kill()
+                process.join(1.0)
+
+    def __enter__(self) -> RecognizerProcess:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.close()
