@@ -135,8 +135,10 @@ def reach_a_hold(coach: LiveCoach) -> Event:
     return count
 
 
-def events_after(coach: LiveCoach, t: float, kind: str) -> list[Event]:
-    return [e for e in coach.events() if e["type"] == kind and e["t"] > t]
+def events_after(coach: LiveCoach, event: Event, kind: str) -> list[Event]:
+    """Events of ``kind`` logged after ``event`` (by position: both may carry the same time)."""
+    events = coach.events()
+    return [e for e in events[events.index(event) + 1 :] if e["type"] == kind]
 
 
 def test_stop_during_a_hold_cuts_speech_and_ends_counting(coach: LiveCoach) -> None:
@@ -144,8 +146,8 @@ def test_stop_during_a_hold_cuts_speech_and_ends_counting(coach: LiveCoach) -> N
     coach.speak("stop")
     heard = coach.wait_for(lambda e: e["type"] == "heard" and e["intent"] == "stop", timeout=10)
     time.sleep(6)  # longer than the gap between two counts
-    assert events_after(coach, heard["t"], "count") == []
-    states = [e["state"] for e in events_after(coach, heard["t"], "state")]
+    assert events_after(coach, heard, "count") == []
+    states = [e["state"] for e in events_after(coach, heard, "state")]
     assert states and states[-1] in ("idle", "stopped")
     assert coach.finish()[0] == 0
 
@@ -159,8 +161,8 @@ def test_ouch_during_a_hold_gives_the_safety_response(coach: LiveCoach) -> None:
     )
     assert safety["t"] - heard["t"] < 0.5
     time.sleep(8)
-    assert events_after(coach, heard["t"], "count") == []
-    assert [e["state"] for e in events_after(coach, heard["t"], "state")][-1] == "safety"
+    assert events_after(coach, heard, "count") == []
+    assert [e["state"] for e in events_after(coach, heard, "state")][-1] == "safety"
     assert coach.finish()[0] == 0
 
 
@@ -173,9 +175,9 @@ def test_the_coach_never_acts_on_its_own_voice_through_a_whole_exercise(coach: L
         lambda e: e["type"] == "state" and e["state"] in ("idle", "stopped"), timeout=240, after=started["t"]
     )
     time.sleep(2)
-    own = [e for e in events_after(coach, started["t"], "heard") if e["intent"] != "none"]
+    own = [e for e in events_after(coach, started, "heard") if e["intent"] != "none"]
     assert own == [], own
-    assert len(events_after(coach, started["t"], "count")) >= 8  # eight repetitions
+    assert len(events_after(coach, started, "count")) >= 8  # eight repetitions
     assert finished["t"] - started["t"] > 60
     assert coach.finish()[0] == 0
 

@@ -242,3 +242,35 @@ def test_noise_is_not_a_command(recognizer: SphinxRecognizer, matcher: IntentMat
     samples = sound()  # type: ignore[operator]
     record = recognize_pcm(float_to_pcm16(np.asarray(samples, dtype=np.float32)), recognizer, matcher)
     assert record["intent"] == "none", record
+
+
+@requires_espeak
+@pytest.mark.audio
+@pytest.mark.parametrize("echo_db", [-35.0, -40.0])
+def test_stop_over_the_coachs_leftover_echo_is_found(
+    recognizer: SphinxRecognizer, speech_dir: Path, echo_db: float
+) -> None:
+    """The canceller leaves the coach's voice some 35-40 dB down under a "stop" said over it; one of
+    the two readings (commands, or the barge-in reading with a dearer garbage path) must find it."""
+    stop = read_wav(espeak_wav(speech_dir, "stop", pad=0.3)).astype(np.float64)
+    coach = read_wav(
+        espeak_wav(speech_dir, "Let's do the hamstring stretch. Left side first.", voice="en-gb", speed=175)
+    ).astype(np.float64)
+    mix = np.zeros(len(stop) + RATE // 2)
+    mix[: len(stop)] += stop
+    mix += coach[: len(mix)] * 10 ** (echo_db / 20)
+    recognizer.accept(float_to_pcm16(mix.astype(np.float32)))
+    transcript = recognizer.final()
+    assert (transcript.text or transcript.barge_in).split()[:1] == ["stop"], transcript
+
+
+@requires_espeak
+@pytest.mark.audio
+@pytest.mark.parametrize("text", CHATTER)
+def test_chatter_gives_no_urgent_word_in_the_barge_in_reading(
+    recognizer: SphinxRecognizer, speech_dir: Path, text: str, content: Content
+) -> None:
+    recognizer.accept(spoken(speech_dir, text))
+    transcript = recognizer.final()
+    urgent = {word for group in content.urgent for word in group.words}
+    assert not urgent & set(transcript.barge_in.split()), transcript

@@ -33,6 +33,9 @@ class Transcript:
     """0..1: how sure the recogniser is of ``text``."""
     decode_ms: float
     """Processor time the engine spent on this utterance, in milliseconds."""
+    barge_in: str = ""
+    """When ``text`` is "": words of a second reading that lets more leftover sound follow a short
+    command (the coach's echo under a "stop"), to be trusted for urgent words only; else ""."""
 
 
 class Recognizer(Protocol):

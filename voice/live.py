@@ -10,7 +10,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import IO
 
-from voice.asr import ListenSettings, Recognizer, describe, open_recognizer
+from voice.asr import ListenSettings, Recognizer, describe
+from voice.asr_process import RecognizerProcess
 from voice.audio_in import Microphone, find_device
 from voice.clock import Clock, MonotonicClock
 from voice.content import Content, UrgentWords
@@ -32,7 +33,6 @@ from voice.tts import SpeechSettings
 log = logging.getLogger(__name__)
 
 
-
 @dataclass(frozen=True)
 class LiveSettings:
     """Everything a live session needs, decided once from the command line."""
@@ -45,6 +45,10 @@ class LiveSettings:
     """Engine, model and microphone."""
     output_device: str | None
     """Speaker (name part or number), or None for the default."""
+
+
+BARGE_IN_CONFIDENCE = 0.6
+"""Recogniser confidence given to a barge-in reading (an urgent word heard over the coach)."""
 
 
 class Ears:
@@ -63,11 +67,12 @@ class Ears:
 
     def judge(self, utterance: Utterance) -> Intent | None:
         """The intent to act on, or None to let it pass (nothing heard, or the coach's own voice)."""
-        text = utterance.transcript.text
+        transcript = utterance.transcript
+        coach_audible = self._guard.overlaps(utterance.start, utterance.end)
+        text = transcript.text or (transcript.barge_in if coach_audible else "")
         if not text:
             return None
-        intent = self._matcher.match(text, utterance.transcript.confidence)
-        coach_audible = self._guard.overlaps(utterance.start, utterance.end)
+        intent = self._matcher.match(text, transcript.confidence or BARGE_IN_CONFIDENCE)
         if self._guard.is_echo(intent, utterance.start, utterance.end):
             log.debug("dropped %r: the coach's own words", text)
             return None
@@ -190,7 +195,9 @@ class LiveSession:
         self.loop.post(lambda: self._act(utterance))
 
     def _act(self, utterance: Utterance) -> None:
-        log.debug("utterance %.2f-%.2f s: %r", utterance.start, utterance.end, utterance.transcript.text)
+        transcript = utterance.transcript
+        log.debug("utterance %.2f-%.2f s: %r (barge-in reading %r)", utterance.start, utterance.end,
+                  transcript.text, transcript.barge_in)
         intent = self._ears.judge(utterance)
         if intent is not None:
             self.session.heard(intent)
@@ -240,9 +247,9 @@ def run_live(
 ) -> int:
     """Start listening; AudioDeviceError (no usable microphone) is left to the caller."""
     source = source or open_microphone(settings.listen)
-    recognizer = open_recognizer(content, settings.listen)
     microphone = source()
     microphone.start()  # a missing microphone is known before anything is said
     microphone.close()
-    log.info("%s, microphone: %s", describe(recognizer), microphone.name)
-    return LiveSession(content, settings, recognizer, source, events, out).run()
+    with RecognizerProcess(content, settings.listen) as recognizer:
+        log.info("%s, microphone: %s", describe(recognizer), microphone.name)
+        return LiveSession(content, settings, recognizer, source, events, out).run()
