@@ -98,6 +98,9 @@ class SphinxTuning:
     barge_in_garbage_words: int = 8
     """Fewest garbage words in the second reading of an utterance the first called garbage: the
     coach's leftover echo around a "stop" said over its voice reads as a few sham words."""
+    barge_in_max_seconds: float = 2.5
+    """Only utterances this short get the second reading: urgent words are short, chatter is not
+    (and each second reading costs as much again as the first)."""
     floor_db: float = 55.0
     """Level, below the utterance's peak, of the noise floor added against digital silence."""
     max_tone_share: float = 0.8
@@ -278,7 +281,7 @@ class SphinxRecognizer:
         conditioned = self._conditioned(samples)
         text = self._commands_only(self._decode(SEARCH, conditioned))
         barge_in = ""
-        if not text and self.garbage:
+        if not text and self.garbage and len(samples) <= self.tuning.barge_in_max_seconds * TARGET_RATE:
             barge_in = self._commands_only(self._decode(BARGE_IN_SEARCH, conditioned))
         confidence = 0.9 if text else 0.0
         return Transcript(text, confidence, (time.perf_counter() - started) * 1000, barge_in)
