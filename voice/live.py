@@ -72,7 +72,7 @@ class Ears:
         text = transcript.text or (transcript.barge_in if coach_audible else "")
         if not text:
             return None
-        intent = self._matcher.match(text, transcript.confidence or BARGE_IN_CONFIDENCE)
+        intent = self._matcher.match(text, transcript.confidence if transcript.text else BARGE_IN_CONFIDENCE)
         if self._guard.is_echo(intent, utterance.start, utterance.end):
             log.debug("dropped %r: the coach's own words", text)
             return None
