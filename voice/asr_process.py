@@ -16,12 +16,12 @@ import signal
 from dataclasses import dataclass
 from enum import Enum
 from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 from types import TracebackType
-from typing import Any
 
 from voice.asr import ListenSettings, Transcript, open_recognizer
 from voice.content import Content
-from voice.errors import CoachError, ContentError, ModelError
+from voice.errors import CoachError, ModelError
 
 log = logging.getLogger(__name__)
 
@@ -44,22 +44,12 @@ class Op(Enum):
 
 @dataclass(frozen=True)
 class Ready:
-    """The worker's first message: its model is loaded."""
+    """The worker's first message when its model is loaded (otherwise it sends the CoachError)."""
 
     engine: str
     """Engine name."""
     model: str
     """Which model is in use."""
-
-
-@dataclass(frozen=True)
-class Failed:
-    """The worker's first message when its model could not be loaded."""
-
-    error: str
-    """Name of the CoachError subclass to raise in the parent."""
-    message: str
-    """Its one-line message."""
 
 
 def _serve(connection: Connection, content: Content, settings: ListenSettings) -> None:
@@ -68,7 +58,7 @@ def _serve(connection: Connection, content: Content, settings: ListenSettings) -
     try:
         recognizer = open_recognizer(content, settings)
     except CoachError as error:
-        connection.send(Failed(type(error).__name__, str(error)))
+        connection.send(error)  # the parent raises it as its own: same class, same one line
         return
     connection.send(Ready(recognizer.engine, recognizer.model))
     while True:
@@ -86,9 +76,6 @@ def _serve(connection: Connection, content: Content, settings: ListenSettings) -
             return
 
 
-_ERRORS: dict[str, type[CoachError]] = {cls.__name__: cls for cls in (ContentError, ModelError)}
-
-
 class RecognizerProcess:
     """The Recognizer contract, served by the chosen engine in a child process.
 
@@ -97,7 +84,7 @@ class RecognizerProcess:
     def __init__(self, content: Content, settings: ListenSettings) -> None:
         self._content = content
         self._settings = settings
-        self._process: Any = None
+        self._process: BaseProcess | None = None
         self._connection: Connection | None = None
         self._ready = self._spawn()
 
@@ -133,9 +120,9 @@ class RecognizerProcess:
         except EOFError:
             self.close()
             raise ModelError("the speech recogniser stopped while loading its model") from None
-        if isinstance(first, Failed):
+        if isinstance(first, CoachError):
             self.close()
-            raise _ERRORS.get(first.error, ModelError)(first.message)
+            raise first from None
         assert isinstance(first, Ready)
         return first
 
