@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import shutil
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +18,9 @@ log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_SECONDS = 0.5
 """How long a write waits for another program's lock before giving up (the coach must not stall)."""
+
+NEARLY_FULL_BYTES = 1 << 20
+"""Less free space than this on the history's disk is reported as a full disk."""
 
 MIGRATIONS = (
     """
@@ -120,11 +124,19 @@ def explain(path: Path, error: sqlite3.Error | OSError) -> str:
         return f"{path}: the history file is read-only; make it writable or use --history FILE"
     if "not a database" in lowered or "malformed" in lowered or "corrupt" in lowered:
         return f"{path}: the history file is damaged ({text}); move it aside and a new one is started"
-    if "full" in lowered or "no space" in lowered:
+    if "full" in lowered or "no space" in lowered or _disk_nearly_full(path):
         return f"{path}: the disk is full; free some space so the history can be kept"
     if "unable to open" in lowered or isinstance(error, OSError):
         return f"{path}: cannot open the history file ({text}); check its folder or use --history FILE"
     return f"{path}: the history cannot be used: {text}"
+
+
+def _disk_nearly_full(path: Path) -> bool:
+    """SQLite reports a full disk as an I/O error when its shared-memory file cannot grow."""
+    try:
+        return shutil.disk_usage(path.parent).free < NEARLY_FULL_BYTES
+    except OSError:
+        return False
 
 
 @contextmanager
