@@ -22,6 +22,15 @@ BUSY_TIMEOUT_SECONDS = 0.5
 NEARLY_FULL_BYTES = 1 << 20
 """Less free space than this on the history's disk is reported as a full disk."""
 
+SQLITE_MAGIC = b"SQLite format 3\0"
+"""How every SQLite file starts."""
+
+SQLITE_HEADER_BYTES = 100
+"""Length of an SQLite file's header."""
+
+USER_VERSION_OFFSET = 60
+"""Where the header keeps ``PRAGMA user_version`` (4 bytes, big-endian): the schema version."""
+
 MIGRATIONS = (
     """
     CREATE TABLE sessions (
@@ -159,6 +168,7 @@ class HistoryStore:
     def open(cls, path: Path, *, readonly: bool = False) -> HistoryStore:
         """Open (creating and migrating unless ``readonly``) the history at ``path``."""
         with _translated(path):
+            _refuse_newer(path, _stored_version(path))
             if readonly:
                 connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True,
                                              isolation_level=None, timeout=BUSY_TIMEOUT_SECONDS)
@@ -249,11 +259,7 @@ class HistoryStore:
 def _prepare(path: Path, db: sqlite3.Connection, readonly: bool) -> None:
     """Check the schema version before anything is written, then migrate (a newer file is left as it is)."""
     version: int = db.execute("PRAGMA user_version").fetchone()[0]
-    if version > SCHEMA_VERSION:
-        raise HistoryError(
-            f"{path}: this history was written by a newer Stretch Coach (format {version}, this one "
-            f"reads up to {SCHEMA_VERSION}); update the coach or use --history FILE. The file was not changed"
-        )
+    _refuse_newer(path, version)
     if readonly:
         if version < SCHEMA_VERSION and _has_tables(db):
             raise HistoryError(f"{path}: this history is in an older format; run the coach once to update it")
@@ -264,6 +270,32 @@ def _prepare(path: Path, db: sqlite3.Connection, readonly: bool) -> None:
     for number in range(version, SCHEMA_VERSION):
         db.executescript(f"BEGIN; {MIGRATIONS[number]} PRAGMA user_version = {number + 1}; COMMIT;")
         log.debug("history %s migrated to format %d", path, number + 1)
+
+
+def _stored_version(path: Path) -> int:
+    """The file's schema version, read without writing anything, so a newer coach's file stays as it was."""
+    if not path.is_file() or path.stat().st_size == 0:
+        return 0
+    if Path(f"{path}-wal").exists():
+        reader = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            version: int = reader.execute("PRAGMA user_version").fetchone()[0]
+        finally:
+            reader.close()
+        return version
+    with path.open("rb") as stream:
+        header = stream.read(SQLITE_HEADER_BYTES)
+    if not header.startswith(SQLITE_MAGIC):
+        return 0  # SQLite itself says what is wrong with it
+    return int.from_bytes(header[USER_VERSION_OFFSET : USER_VERSION_OFFSET + 4], "big")
+
+
+def _refuse_newer(path: Path, version: int) -> None:
+    if version > SCHEMA_VERSION:
+        raise HistoryError(
+            f"{path}: this history was written by a newer Stretch Coach (format {version}, this one "
+            f"reads up to {SCHEMA_VERSION}); update the coach or use --history FILE. The file was not changed"
+        )
 
 
 def _has_tables(db: sqlite3.Connection) -> bool:

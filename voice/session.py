@@ -90,8 +90,9 @@ class Session:
 
     def heard(self, intent: Intent) -> None:
         """Something was heard; log it and let the coach react."""
-        self._log.heard(self._clock.now(), intent)
-        self._recorder.heard(self._clock.now(), intent)
+        now = self._clock.now()
+        self._log.heard(now, intent)
+        self._recorder.heard(now, intent)
         self._run(self.coach.on_intent(intent))
 
     def tick(self) -> None:
