@@ -19,6 +19,10 @@ log = logging.getLogger(__name__)
 BUSY_TIMEOUT_SECONDS = 0.5
 """How long a write waits for another program's lock before giving up (the coach must not stall)."""
 
+SYNCHRONOUS = "NORMAL"
+"""With WAL, every commit survives the coach being killed; only a power cut may lose the last few (the
+file stays sound). FULL would also wait for the disk on every event, stalling the coach (bench_history)."""
+
 NEARLY_FULL_BYTES = 1 << 20
 """Less free space than this on the history's disk is reported as a full disk."""
 
@@ -265,7 +269,7 @@ def _prepare(path: Path, db: sqlite3.Connection, readonly: bool) -> None:
             raise HistoryError(f"{path}: this history is in an older format; run the coach once to update it")
         return
     db.execute("PRAGMA journal_mode = WAL")
-    db.execute("PRAGMA synchronous = FULL")
+    db.execute(f"PRAGMA synchronous = {SYNCHRONOUS}")
     db.execute("PRAGMA foreign_keys = ON")
     for number in range(version, SCHEMA_VERSION):
         db.executescript(f"BEGIN; {MIGRATIONS[number]} PRAGMA user_version = {number + 1}; COMMIT;")
