@@ -8,12 +8,14 @@ import json
 import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 
 from voice.content import Content, load_content
+from voice.history import SCHEMA_VERSION, HistoryStore
 from voice.history_recorder import HistoryTarget
 from voice.settings import CoachSettings
 from voice.simulate import Simulation, parse_script
@@ -243,3 +245,20 @@ def test_no_history_yet_is_said_plainly(tmp_path: Path) -> None:
     assert result.stdout.startswith("No sessions recorded yet")
     assert not (tmp_path / "none.sqlite3").exists()
     assert run("history", "--days", "0").returncode == 1
+
+
+def test_an_empty_file_is_given_the_schema_and_reopening_keeps_what_was_kept(
+    content: Content, tmp_path: Path,
+) -> None:
+    history = tmp_path / "h.sqlite3"
+    history.touch()
+    simulate(content, history, "2026-11-23T09:00", FULL_HAMSTRING_WITH_PAIN)
+    simulate(content, history, "2026-11-24T09:00", FULL_HAMSTRING_WITH_PAIN)
+    with closing(sqlite3.connect(history)) as db:
+        assert db.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
+        assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    store = HistoryStore.open(history, readonly=True)
+    try:
+        assert [record.started.day for record in store.sessions()] == [23, 24]
+    finally:
+        store.close()
