@@ -199,7 +199,9 @@ def test_a_damaged_history_is_not_touched(tmp_path: Path, script: Path) -> None:
     history = tmp_path / "history.sqlite3"
     history.write_bytes(b"these are not the bytes of a database\n" * 200)
     before = fingerprint(tmp_path)
-    problem = "the history file is damaged (file is not a database); move it aside and a new one is started"
+    problem = (
+        "the history file is damaged (file is not a database); move it aside and a new one will be started"
+    )
     assert_coach_went_on(script, history, problem)
     assert_history_explains(history, problem)
     assert fingerprint(tmp_path) == before

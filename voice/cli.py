@@ -202,7 +202,7 @@ def _run_live(settings: AppSettings, content: Content) -> int:
     from voice.errors import AudioDeviceError
     from voice.live import LiveSettings, run_live
 
-    target = _history_target(settings, "")
+    target = _history_target(settings, "live")  # the engine's own name replaces "live" once it is loaded
     live = LiveSettings(settings.coach, settings.speech, settings.listen, settings.output_device, target)
     with ExitStack() as stack:
         events = _open_events(settings, stack)

@@ -136,7 +136,7 @@ def explain(path: Path, error: sqlite3.Error | OSError) -> str:
     if "readonly" in lowered or "read-only" in lowered or isinstance(error, PermissionError):
         return f"{path}: the history file is read-only; make it writable or use --history FILE"
     if "not a database" in lowered or "malformed" in lowered or "corrupt" in lowered:
-        return f"{path}: the history file is damaged ({text}); move it aside and a new one is started"
+        return f"{path}: the history file is damaged ({text}); move it aside and a new one will be started"
     if "full" in lowered or "no space" in lowered or _disk_nearly_full(path):
         return f"{path}: the disk is full; free some space so the history can be kept"
     if "unable to open" in lowered or isinstance(error, OSError):

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from voice.clock import Clock
 from voice.content import Content
+from voice.dialogue import ACTIVE_STATES, TIMED_STATES, State
 from voice.events import CountMark, StateChange
 from voice.history import EventKind, HistoryError, HistoryEvent, HistoryStore
 from voice.history_report import spoken_summary, summarise
@@ -17,7 +18,7 @@ from voice.intent import NONE, Intent
 
 log = logging.getLogger(__name__)
 
-RUNNING_STATES = frozenset({"instructing", "moving", "holding", "repetitions", "paused", "safety"})
+RUNNING_STATES = frozenset({*ACTIVE_STATES, State.PAUSED, State.SAFETY})
 """States in which an exercise is under way."""
 
 SUMMARY_DAYS = 7
@@ -86,17 +87,16 @@ class HistoryRecorder:
 
     def heard(self, t: float, intent: Intent) -> None:
         """Something was heard: pain, skips and things not understood are recorded."""
-        where = self._where
-        running = where is not None and where.state in RUNNING_STATES
+        where = self._where if self._where and self._where.state in RUNNING_STATES else None
         if intent.name == NONE:
             self._write(HistoryEvent(t, EventKind.NOT_UNDERSTOOD, words=intent.transcript))
         elif intent.name == "pain":
             self._write(HistoryEvent(
-                t, EventKind.PAIN, exercise=self._exercise if running else None,
-                side=where.side if running and where else None,
-                step=where.step if running and where else None, words=intent.transcript,
+                t, EventKind.PAIN, exercise=where.exercise if where else None,
+                side=where.side if where else None, step=where.step if where else None,
+                words=intent.transcript,
             ))
-        elif intent.name == "skip" and running and self._exercise:
+        elif intent.name == "skip" and where and self._exercise:
             self._write(HistoryEvent(t, EventKind.SKIP, exercise=self._exercise, side=self._side))
         elif intent.name in ("start", "routine") or (intent.name == "yes" and self._confirming()):
             self._new_run = True
@@ -104,9 +104,9 @@ class HistoryRecorder:
     def state(self, t: float, change: StateChange) -> None:
         """The coach changed state: exercises, sides, pauses and finished sides are recorded."""
         previous, self._where = self._where, change
-        if change.state == "confirming":
+        if change.state == State.CONFIRMING:
             self._new_run = False
-        if change.state in ("idle", "stopped"):
+        if change.state in (State.IDLE, State.STOPPED):
             self._exercise = None
             return
         if change.exercise is None:
@@ -117,19 +117,19 @@ class HistoryRecorder:
             self._side = change.side
             if change.side is not None:
                 self._write(HistoryEvent(t, EventKind.SIDE, exercise=change.exercise, side=change.side))
-        if change.state == "paused" and (previous is None or previous.state != "paused"):
+        if change.state == State.PAUSED and (previous is None or previous.state != State.PAUSED):
             self._write(HistoryEvent(
                 t, EventKind.PAUSE, exercise=change.exercise, side=change.side, step=change.step
             ))
-        if change.state == "moving" and self._is_last_step(change):
+        if change.state == State.MOVING and self._is_last_step(change):
             self._side_done(t, change)
 
     def count(self, t: float, mark: CountMark) -> None:
         """A spoken count; the last one of a hold or set records it as done."""
         where = self._where
-        if where is None or mark.n != mark.of or where.state not in ("holding", "repetitions"):
+        if where is None or mark.n != mark.of or where.state not in TIMED_STATES:
             return
-        kind = EventKind.HOLD if where.state == "holding" else EventKind.REPS
+        kind = EventKind.HOLD if where.state == State.HOLDING else EventKind.REPS
         self._write(HistoryEvent(
             t, kind, exercise=where.exercise, side=where.side, step=where.step, amount=mark.of
         ))
@@ -167,7 +167,7 @@ class HistoryRecorder:
         return self._started + timedelta(seconds=t)
 
     def _confirming(self) -> bool:
-        return self._where is not None and self._where.state == "confirming"
+        return self._where is not None and self._where.state == State.CONFIRMING
 
     def _begin_exercise(self, t: float, exercise: str) -> None:
         self._exercise, self._side, self._new_run = exercise, None, False

@@ -170,7 +170,7 @@ def table(summaries: list[SessionSummary]) -> str:
         exercises = "; ".join(_run_text(run) for run in summary.exercises) or "no exercise"
         rows.append(f"{summary.start:%a %d %b %Y  %H:%M}-{summary.end:%H:%M}  {exercises}")
         rows.extend(f"    pain {_pain_text(report)}" for report in summary.pain)
-    header = "Date              Time         Exercises (sides, holds, reps, outcome)"
+    header = f"{'Date':<17}{'Time':<13}Exercises (sides, holds, reps, outcome)"
     return "\n".join([header, *rows])
 
 
