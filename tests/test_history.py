@@ -11,6 +11,7 @@ import sys
 from contextlib import closing
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -65,7 +66,7 @@ def spoken(content: Content, script: str, history: HistoryTarget | None) -> list
     return [event["text"] for event in events if event["type"] == "say"]
 
 
-def sessions_json(history: Path, *extra: str) -> list[dict[str, object]]:
+def sessions_json(history: Path, *extra: str) -> list[dict[str, Any]]:
     result = run("history", "--history", str(history), "--days", "3650", "--json", *extra)
     assert result.returncode == 0, result.stderr
     return [json.loads(line) for line in result.stdout.splitlines()]
@@ -87,7 +88,7 @@ def test_json_has_one_object_per_session_with_exercises_and_pain(tmp_path: Path)
         assert result.returncode == 0, result.stderr
     first, second = sessions_json(history)
     assert first["start"] == datetime(2026, 11, 23, 9).astimezone().isoformat()
-    assert first["start"] < first["end"] < second["start"]  # type: ignore[operator]
+    assert first["start"] < first["end"] < second["start"]
     assert first["exercises"] == [{
         "exercise": "hamstring", "sides": ["left", "right"], "holds": 2, "seconds_held": 60,
         "sets": 0, "repetitions": 0, "skipped": False, "completed": True,
@@ -123,6 +124,38 @@ def test_not_understood_and_pain_between_exercises_are_counted(content: Content,
         "exercise": None, "side": None, "step": None, "t": 6.0,
         "at": datetime(2026, 11, 23, 18, 30, 6).astimezone().isoformat(), "words": "that hurts",
     }]
+
+
+def test_a_routine_records_all_five_and_a_restart_is_a_new_run(content: Content, tmp_path: Path) -> None:
+    history = tmp_path / "h.sqlite3"
+    simulate(content, history, "2026-11-23T09:00", "1 start routine\n")
+    simulate(content, history, "2026-11-24T09:00", "2 start core exercise\n30 start core exercise\n")
+    routine, restarted = sessions_json(history)
+    assert [(run["exercise"], run["completed"]) for run in routine["exercises"]] == [
+        (exercise.id, True) for exercise in content.exercises
+    ]
+    assert [(run["exercise"], run["completed"]) for run in restarted["exercises"]] == [
+        ("transversus_abdominis", False), ("transversus_abdominis", True),
+    ]
+
+
+def test_an_unsure_name_is_recorded_only_once_confirmed(content: Content, tmp_path: Path) -> None:
+    history = tmp_path / "h.sqlite3"
+    started = datetime(2026, 11, 23, 9).astimezone()
+    simulation = Simulation(content, CoachSettings(), None, HistoryTarget(history, started, "simulate"))
+    simulation.session.begin()
+    simulation.run_until(2)
+    simulation.say("start hamstring stretch")
+    simulation.run_until(20)
+    simulation.say("start core exercise", confidence=0.5)  # "Did you mean the core exercise?"
+    simulation.run_until(25)
+    simulation.say("no")
+    simulation.run_until(2000)
+    simulation.session.close()
+    (session,) = sessions_json(history)
+    assert [(run["exercise"], run["completed"]) for run in session["exercises"]] == [
+        ("hamstring", True),
+    ]
 
 
 # ----- the spoken week ----------------------------------------------------------------------
