@@ -10,15 +10,17 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from voice import __version__
 from voice.asr import ListenSettings
 from voice.content import Content, load_content
 from voice.errors import CoachError
-from voice.history_recorder import HistoryTarget
 from voice.settings import CoachSettings, CountCadence
 from voice.tts import SpeechSettings
+
+if TYPE_CHECKING:
+    from voice.history_recorder import HistoryTarget
 
 log = logging.getLogger("voice")
 
@@ -160,6 +162,7 @@ def _settings(args: argparse.Namespace) -> AppSettings:
 
 
 def _run_simulate(settings: AppSettings, content: Content) -> int:
+    from voice.history_recorder import HistoryTarget
     from voice.simulate import read_script, simulate
 
     assert settings.script is not None
@@ -174,6 +177,7 @@ def _run_simulate(settings: AppSettings, content: Content) -> int:
 
 def _history_target(settings: AppSettings, engine: str) -> HistoryTarget:
     from voice.history import default_history_path
+    from voice.history_recorder import HistoryTarget
 
     return HistoryTarget(settings.history or default_history_path(), datetime.now().astimezone(), engine)
 
