@@ -218,6 +218,7 @@ def draw_chart(summaries: list[SessionSummary], path: Path, first: date, last: d
 
         matplotlib.use("Agg")
         from matplotlib import pyplot
+        from matplotlib.ticker import MaxNLocator
     except ImportError:
         raise HistoryError(
             "drawing a chart needs matplotlib; install it with: pip install 'stretch-coach[chart]'"
@@ -237,6 +238,7 @@ def draw_chart(summaries: list[SessionSummary], path: Path, first: date, last: d
     axes.scatter(hurt, heights, color="tab:red", marker="v", label="pain reported")
     every = max(1, len(days) // 15)
     axes.set_xticks(range(0, len(days), every), [f"{day:%d %b}" for day in days[::every]])
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
     axes.set_ylabel("sessions")
     axes.set_title("Stretch Coach: sessions per day")
     axes.legend(loc="upper left")
