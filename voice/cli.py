@@ -115,7 +115,9 @@ def _add_history_option(parser: argparse.ArgumentParser, default: object) -> Non
 def _add_history_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     history = commands.add_parser("history", help="what was done and where it hurt, kept on this device")
     _add_history_option(history, argparse.SUPPRESS)
-    history.add_argument("--days", type=int, default=30, help="how many days back, today included")
+    history.add_argument(
+        "--days", type=int, metavar="N", help="how many days back, today included (default: about a month)"
+    )
     history.add_argument("--json", action="store_true", help="print one JSON object per session")
     history.add_argument("--csv", type=Path, metavar="FILE", help="also write a CSV export for a clinician")
     history.add_argument(

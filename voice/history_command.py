@@ -25,8 +25,8 @@ class HistoryOptions:
 
     path: Path | None
     """The history file; None for the one in the person's data folder."""
-    days: int = DEFAULT_DAYS
-    """How many days back, today included."""
+    days: int | None = None
+    """How many days back, today included; None for DEFAULT_DAYS."""
     json: bool = False
     """Print one JSON object per session instead of the table."""
     csv: Path | None = None
@@ -41,15 +41,16 @@ class HistoryOptions:
 
 def run_history(options: HistoryOptions, now: datetime, stdin: IO[str], stdout: IO[str]) -> int:
     """Carry out ``options``; returns the exit status (a HistoryError is one line for the caller)."""
-    if options.days < 1:
-        raise CoachError(f"--days {options.days} must be at least 1")
+    days = DEFAULT_DAYS if options.days is None else options.days
+    if days < 1:
+        raise CoachError(f"--days {days} must be at least 1")
     path = options.path or default_history_path()
     if options.forget:
         return _forget(path, options.yes, stdin, stdout)
     if not path.exists():
         stdout.write(f"No sessions recorded yet ({path} does not exist).\n")
         return 0
-    first = now.date() - timedelta(days=options.days - 1)
+    first = now.date() - timedelta(days=days - 1)
     store = HistoryStore.open(path, readonly=True)
     try:
         since = datetime.combine(first, datetime.min.time(), now.tzinfo)
