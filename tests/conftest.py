@@ -131,6 +131,14 @@ def _restart_portaudio() -> None:
     sd._initialize()
 
 
+@pytest.fixture(autouse=True)
+def private_data_folder(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Text and live sessions keep their history in a throwaway data folder, never the person's own."""
+    folder = tmp_path_factory.mktemp("data")
+    monkeypatch.setenv("XDG_DATA_HOME", str(folder))
+    return folder
+
+
 @pytest.fixture(scope="session")
 def pulse_sink() -> Iterator[PulseSink]:
     """Start a private PulseAudio with a null sink ``room`` (default sink; ``room.monitor`` is the

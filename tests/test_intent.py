@@ -95,6 +95,11 @@ def test_everyday_variants_from_the_issue() -> None:
     assert MATCHER.match("hang on").name == "pause"
 
 
+def test_asking_how_the_week_went() -> None:
+    for said in ("how am I doing?", "what did I do this week?", "how's my progress", "weekly summary please"):
+        assert MATCHER.match(said).name == "progress", said
+
+
 def test_digits_and_fillers_are_understood() -> None:
     intent = MATCHER.match("Okay coach, um, stretch 3 please")
     assert (intent.name, intent.exercise) == ("start", "hamstring")

@@ -152,7 +152,7 @@ def test_stop_during_a_hold_cuts_speech_and_ends_counting(coach: LiveCoach) -> N
     assert coach.finish()[0] == 0
 
 
-def test_ouch_during_a_hold_gives_the_safety_response(coach: LiveCoach) -> None:
+def test_ouch_during_a_hold_gives_the_safety_response(coach: LiveCoach, private_data_folder: Path) -> None:
     reach_a_hold(coach)
     coach.speak("ouch")
     heard = coach.wait_for(lambda e: e["type"] == "heard" and e["intent"] == "pain", timeout=10)
@@ -164,6 +164,14 @@ def test_ouch_during_a_hold_gives_the_safety_response(coach: LiveCoach) -> None:
     assert events_after(coach, heard, "count") == []
     assert [e["state"] for e in events_after(coach, heard, "state")][-1] == "safety"
     assert coach.finish()[0] == 0
+    history = private_data_folder / "stretch-coach" / "history.sqlite3"
+    shown = subprocess.run([sys.executable, "-m", "voice", "history", "--history", str(history), "--json"],
+                           cwd=ROOT, capture_output=True, text=True, timeout=60)
+    (session,) = [json.loads(line) for line in shown.stdout.splitlines()]
+    assert session["engine"] == "pocketsphinx"
+    assert [(p["exercise"], p["t"], p["words"]) for p in session["pain"]] == [
+        ("hamstring", heard["t"], heard["text"])
+    ]
 
 
 def test_the_coach_never_acts_on_its_own_voice_through_a_whole_exercise(coach: LiveCoach) -> None:

@@ -36,6 +36,7 @@ INTENT_PHRASES = {
     "faster": "speak faster",
     "yes": "yes",
     "no": "no",
+    "progress": "how am i doing",
 }
 """One everyday phrase per intent other than start."""
 

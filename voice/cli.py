@@ -8,8 +8,9 @@ import sys
 from collections.abc import Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from voice import __version__
 from voice.asr import ListenSettings
@@ -17,6 +18,9 @@ from voice.content import Content, load_content
 from voice.errors import CoachError
 from voice.settings import CoachSettings, CountCadence
 from voice.tts import SpeechSettings
+
+if TYPE_CHECKING:
+    from voice.history_recorder import HistoryTarget
 
 log = logging.getLogger("voice")
 
@@ -47,6 +51,10 @@ class AppSettings:
     """WAV files for ``recognize``."""
     json: bool = False
     """``recognize`` prints JSON lines."""
+    history: Path | None = None
+    """The history file (live and text default to the person's data folder; simulate records only with it)."""
+    session_start: datetime | None = None
+    """Where ``simulate --date`` places the recorded session."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -67,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--count-final", type=int, default=5, help="count every second for the last N")
     parser.add_argument("-v", "--verbose", action="store_true", help="log more detail")
     _add_listen_options(parser, None)
+    _add_history_option(parser, None)
     parser.add_argument("--device", help="microphone: a device name or part of it, or a number")
     parser.add_argument("--list-devices", action="store_true", help="list the input devices and exit")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -78,6 +87,11 @@ def build_parser() -> argparse.ArgumentParser:
         "simulate", help="run the coach on a virtual clock from a script and print the event log"
     )
     simulate.add_argument("script", type=Path, help="lines of '<seconds> <what the person says>'")
+    _add_history_option(simulate, argparse.SUPPRESS)
+    simulate.add_argument(
+        "--date", help="with --history: record the session as on this day (YYYY-MM-DD[THH:MM])"
+    )
+    _add_history_command(commands)
     model = commands.add_parser("model", help="find, download or check the English Vosk model")
     model.add_argument("action", choices=("download", "verify", "path"))
     model.add_argument("--model", type=Path, help="a model folder to use instead of searching")
@@ -89,6 +103,43 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_listen_options(parser: argparse.ArgumentParser, default: object) -> None:
     parser.add_argument("--engine", default=default, help="vosk or pocketsphinx (default: vosk with a model)")
     parser.add_argument("--model", type=Path, default=default, help="Vosk model folder")
+
+
+def _add_history_option(parser: argparse.ArgumentParser, default: object) -> None:
+    parser.add_argument(
+        "--history", type=Path, default=default, metavar="FILE",
+        help="session history file (default: in your data folder; simulate records only with it)",
+    )
+
+
+def _add_history_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    history = commands.add_parser("history", help="what was done and where it hurt, kept on this device")
+    _add_history_option(history, argparse.SUPPRESS)
+    history.add_argument(
+        "--days", type=int, metavar="N", help="how many days back, today included (default: about a month)"
+    )
+    history.add_argument("--json", action="store_true", help="print one JSON object per session")
+    history.add_argument("--csv", type=Path, metavar="FILE", help="also write a CSV export for a clinician")
+    history.add_argument(
+        "--chart", type=Path, metavar="FILE.png", help="also draw sessions per day (needs matplotlib)"
+    )
+    history.add_argument("--forget", action="store_true", help="delete the whole history (asks first)")
+    history.add_argument("--yes", action="store_true", help="with --forget: do not ask")
+
+
+def _session_start(value: str | None, history: Path | None) -> datetime | None:
+    """The wall-clock start of a simulated session placed by ``--date``."""
+    if value is None:
+        return None
+    if history is None:
+        raise CoachError("--date places a recorded session on a day; give --history FILE as well")
+    try:
+        start = datetime.fromisoformat(value)
+    except ValueError:
+        raise CoachError(f"--date '{value}' is not a date; use YYYY-MM-DD or YYYY-MM-DDTHH:MM") from None
+    if len(value) == len("YYYY-MM-DD"):
+        start = start.replace(hour=9)
+    return start if start.tzinfo else start.astimezone()
 
 
 def _settings(args: argparse.Namespace) -> AppSettings:
@@ -107,15 +158,30 @@ def _settings(args: argparse.Namespace) -> AppSettings:
         script=getattr(args, "script", None), verbose=args.verbose,
         listen=ListenSettings(engine=args.engine, model=args.model, device=args.device),
         files=tuple(getattr(args, "files", ())), json=getattr(args, "json", False),
+        history=getattr(args, "history", None),
+        session_start=_session_start(getattr(args, "date", None), getattr(args, "history", None)),
     )
 
 
 def _run_simulate(settings: AppSettings, content: Content) -> int:
+    from voice.history_recorder import HistoryTarget
     from voice.simulate import read_script, simulate
 
     assert settings.script is not None
-    simulate(read_script(settings.script), content, settings.coach, sys.stdout)
+    script = read_script(settings.script)
+    history = None
+    if settings.history is not None:
+        started = settings.session_start or datetime.now().astimezone()
+        history = HistoryTarget(settings.history, started, "simulate")
+    simulate(script, content, settings.coach, sys.stdout, history)
     return 0
+
+
+def _history_target(settings: AppSettings, engine: str) -> HistoryTarget:
+    from voice.history import default_history_path
+    from voice.history_recorder import HistoryTarget
+
+    return HistoryTarget(settings.history or default_history_path(), datetime.now().astimezone(), engine)
 
 
 def _open_events(settings: AppSettings, stack: ExitStack) -> IO[str] | None:
@@ -133,7 +199,8 @@ def _run_text(settings: AppSettings, content: Content) -> int:
     with ExitStack() as stack:
         events = _open_events(settings, stack)
         return run_text_mode(
-            content, settings.coach, settings.speech, settings.output_device, sys.stdin, sys.stdout, events
+            content, settings.coach, settings.speech, settings.output_device, sys.stdin, sys.stdout, events,
+            _history_target(settings, "text"),
         )
 
 
@@ -141,7 +208,8 @@ def _run_live(settings: AppSettings, content: Content) -> int:
     from voice.errors import AudioDeviceError
     from voice.live import LiveSettings, run_live
 
-    live = LiveSettings(settings.coach, settings.speech, settings.listen, settings.output_device)
+    target = _history_target(settings, "live")  # the engine's own name replaces "live" once it is loaded
+    live = LiveSettings(settings.coach, settings.speech, settings.listen, settings.output_device, target)
     with ExitStack() as stack:
         events = _open_events(settings, stack)
         try:
@@ -174,6 +242,16 @@ def _run_recognize(settings: AppSettings, content: Content) -> int:
     return run_recognize(settings.files, settings.listen, content, sys.stdout, settings.json)
 
 
+def _run_history(args: argparse.Namespace) -> int:
+    from voice.history_command import HistoryOptions, run_history
+
+    options = HistoryOptions(
+        path=args.history, days=args.days, json=args.json, csv=args.csv, chart=args.chart,
+        forget=args.forget, yes=args.yes,
+    )
+    return run_history(options, datetime.now().astimezone(), sys.stdin, sys.stdout)
+
+
 def _list_devices() -> int:
     from voice.audio_in import format_devices, input_devices
 
@@ -204,6 +282,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _list_devices()
         if args.command == "model":
             return _run_model(args)
+        if args.command == "history":
+            return _run_history(args)
         return _dispatch(_settings(args))
     except CoachError as error:
         log.error("error: %s", error)

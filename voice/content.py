@@ -15,7 +15,7 @@ from voice.templates import TemplateError, expand
 EXERCISE_IDS = ("piriformis", "psoas", "hamstring", "transversus_abdominis", "gluteus_medius")
 INTENTS = (
     "start", "routine", "next", "back", "repeat", "pause", "resume", "skip",
-    "stop", "pain", "help", "list", "info", "slower", "faster", "yes", "no",
+    "stop", "pain", "help", "list", "info", "slower", "faster", "yes", "no", "progress",
 )
 SIDES = ("left", "right")
 
@@ -152,6 +152,22 @@ class Lines:
     faster: str
     rate_limit: str
     device_back: str
+    history_off: str
+    week_empty: str
+    week: str
+    week_nothing_done: str
+    week_pain: str
+    week_pain_report: str
+    week_no_pain: str
+    week_one_session: str
+    week_sessions: str
+    week_exercise: str
+    week_once: str
+    week_twice: str
+    week_times: str
+    week_today: str
+    week_yesterday: str
+    week_on_day: str
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from enum import StrEnum
+from typing import Protocol
 
 from voice.clock import Clock
 from voice.content import Content, Exercise, StepKind
@@ -32,11 +33,22 @@ TIMED_STATES = (State.HOLDING, State.REPETITIONS)
 ACTIVE_STATES = (State.INSTRUCTING, State.MOVING, *TIMED_STATES)
 
 
+class WeekSummary(Protocol):
+    """Where the coach gets its spoken summary of the last seven days."""
+
+    def weekly_summary(self) -> str:
+        """The words of the summary."""
+        ...
+
+
 class Coach:
     """Decides what to say and when; the caller carries out the actions it returns."""
 
-    def __init__(self, content: Content, settings: CoachSettings, clock: Clock) -> None:
+    def __init__(
+        self, content: Content, settings: CoachSettings, clock: Clock, history: WeekSummary | None = None
+    ) -> None:
         self._content = content
+        self._history = history
         self._settings = settings
         self._clock = clock
         self.state = State.IDLE
@@ -64,7 +76,7 @@ class Coach:
             "resume": self._on_resume, "skip": self._on_skip, "stop": self._on_stop,
             "pain": self._on_pain, "help": self._on_help, "list": self._on_list,
             "info": self._on_info, "slower": self._on_rate, "faster": self._on_rate,
-            "yes": self._on_yes, "no": self._on_no,
+            "yes": self._on_yes, "no": self._on_no, "progress": self._on_progress,
         }
 
     # ----- inputs -------------------------------------------------------------------------
@@ -426,6 +438,10 @@ class Coach:
             return
         self.rate = rate
         self._say(lines.faster if step > 0 else lines.slower, "cue")
+
+    def _on_progress(self, intent: Intent) -> None:
+        history = self._history
+        self._say(history.weekly_summary() if history else self._content.lines.history_off, "info")
 
     def _in_exercise(self) -> bool:
         return bool(self._items) and self.state in (*ACTIVE_STATES, State.PAUSED, State.SAFETY)

@@ -7,7 +7,7 @@ import signal
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import IO
 
 from voice.asr import ListenSettings, Recognizer, describe
@@ -18,6 +18,7 @@ from voice.content import Content, UrgentWords
 from voice.dialogue import Coach
 from voice.echo import ReferenceBuffer
 from voice.events import EventLog, Say
+from voice.history_recorder import HistoryRecorder, HistoryTarget
 from voice.intent import Intent, IntentMatcher
 from voice.listen import AudioSource, Listener, ListenerHooks, Utterance, keep_trying, retry_delays
 from voice.plan import phrases_to_prepare
@@ -45,6 +46,8 @@ class LiveSettings:
     """Engine, model and microphone."""
     output_device: str | None
     """Speaker (name part or number), or None for the default."""
+    history: HistoryTarget | None = None
+    """Where the session is recorded, or None."""
 
 
 BARGE_IN_CONFIDENCE = 0.6
@@ -134,8 +137,10 @@ class LiveSession:
         source: Callable[[], AudioSource], events: IO[str] | None, echo: IO[str] | None,
     ) -> None:
         self.clock = MonotonicClock()
-        self.coach = Coach(content, settings.coach, self.clock)
-        self.session = Session(self.coach, self.clock, EventLog(events), echo=echo)
+        target = settings.history and replace(settings.history, engine=recognizer.engine)
+        self.history = HistoryRecorder(content, self.clock, target) if target else None
+        self.coach = Coach(content, settings.coach, self.clock, self.history)
+        self.session = Session(self.coach, self.clock, EventLog(events), echo=echo, recorder=self.history)
         self.loop = RealtimeLoop(self.session, self.clock)
         self.guard = EchoGuard()
         self._ears = Ears(IntentMatcher(content), self.guard, content.urgent)
@@ -186,6 +191,7 @@ class LiveSession:
         if self.voice.speech is not None:
             self.voice.speech.cut()
         self.voice.close()
+        self.session.close()
 
     def _length(self, say: Say) -> float:
         pcm = self.voice.synthesizer.cached(say.text, say.rate) if self.voice.synthesizer else None

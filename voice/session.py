@@ -33,13 +33,49 @@ class SpeechPort(Protocol):
         """Stop the current utterance and drop the queue."""
 
 
+class SessionRecorder(Protocol):
+    """Watches a session as it happens (the history keeps what it needs)."""
+
+    def heard(self, t: float, intent: Intent) -> None:
+        """Something was heard and matched."""
+
+    def state(self, t: float, change: StateChange) -> None:
+        """The coach changed state."""
+
+    def count(self, t: float, mark: CountMark) -> None:
+        """A count's word starts."""
+
+    def closed(self, t: float) -> None:
+        """The session ended cleanly."""
+
+
+class NullRecorder:
+    """Records nothing."""
+
+    def heard(self, t: float, intent: Intent) -> None:
+        pass
+
+    def state(self, t: float, change: StateChange) -> None:
+        pass
+
+    def count(self, t: float, mark: CountMark) -> None:
+        pass
+
+    def closed(self, t: float) -> None:
+        pass
+
+
 class Session:
     """Runs one coaching session: intents in, speech and event log out."""
 
-    def __init__(self, coach: Coach, clock: Clock, log_: EventLog, echo: IO[str] | None = None) -> None:
+    def __init__(
+        self, coach: Coach, clock: Clock, log_: EventLog, echo: IO[str] | None = None,
+        recorder: SessionRecorder | None = None,
+    ) -> None:
         self.coach = coach
         self._clock = clock
         self._log = log_
+        self._recorder: SessionRecorder = recorder or NullRecorder()
         self._echo = echo
         self._speech: SpeechPort | None = None
         self.speaking = 0
@@ -54,7 +90,9 @@ class Session:
 
     def heard(self, intent: Intent) -> None:
         """Something was heard; log it and let the coach react."""
-        self._log.heard(self._clock.now(), intent)
+        now = self._clock.now()
+        self._log.heard(now, intent)
+        self._recorder.heard(now, intent)
         self._run(self.coach.on_intent(intent))
 
     def tick(self) -> None:
@@ -73,6 +111,10 @@ class Session:
         """Silence the coach at once (the session is ending)."""
         if self._speech is not None:
             self._speech.cut()
+
+    def close(self) -> None:
+        """The session is over: tell the recorder."""
+        self._recorder.closed(self._clock.now())
 
     def notice(self, text: str) -> None:
         """Log something about the devices."""
@@ -109,5 +151,7 @@ class Session:
                     self._speech.cut()
             case CountMark():
                 self._log.count(now, action)
+                self._recorder.count(now, action)
             case StateChange():
                 self._log.state(now, action)
+                self._recorder.state(now, action)

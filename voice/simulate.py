@@ -12,6 +12,7 @@ from voice.content import Content
 from voice.dialogue import Coach
 from voice.errors import ScriptError
 from voice.events import EventLog, Say
+from voice.history_recorder import HistoryRecorder, HistoryTarget
 from voice.intent import IntentMatcher
 from voice.session import Session, SpeechListener
 from voice.settings import CoachSettings
@@ -112,10 +113,14 @@ def read_script(path: Path) -> list[ScriptLine]:
 class Simulation:
     """A session on a virtual clock: script lines in, event log out."""
 
-    def __init__(self, content: Content, settings: CoachSettings, stream: IO[str] | None) -> None:
+    def __init__(
+        self, content: Content, settings: CoachSettings, stream: IO[str] | None,
+        history: HistoryTarget | None = None,
+    ) -> None:
         self.clock = VirtualClock()
-        self.coach = Coach(content, settings, self.clock)
-        self.session = Session(self.coach, self.clock, EventLog(stream))
+        self.history = HistoryRecorder(content, self.clock, history) if history else None
+        self.coach = Coach(content, settings, self.clock, self.history)
+        self.session = Session(self.coach, self.clock, EventLog(stream), recorder=self.history)
         self.speaker = SilentSpeaker(self.clock, self.session)
         self.session.attach(self.speaker)
         self._matcher = IntentMatcher(content)
@@ -126,7 +131,8 @@ class Simulation:
         for line in script:
             self.run_until(line.t)
             self.say(line.text)
-        self.run_until((script[-1].t if script else 0.0) + RUN_ON_LIMIT)
+        self._fire_until((script[-1].t if script else 0.0) + RUN_ON_LIMIT)
+        self.session.close()
 
     def say(self, text: str, confidence: float = 1.0) -> None:
         """The person says ``text`` now."""
@@ -134,6 +140,11 @@ class Simulation:
 
     def run_until(self, t: float) -> None:
         """Advance the clock to ``t``, firing every timer and speech end on the way."""
+        self._fire_until(t)
+        self.clock.advance_to(t)
+
+    def _fire_until(self, t: float) -> None:
+        """Fire every timer and speech end due by ``t``; the clock stays at the last one."""
         while True:
             due = [d for d in (self.coach.deadline, self.speaker.deadline) if d is not None]
             if not due or min(due) > t:
@@ -141,9 +152,11 @@ class Simulation:
             self.clock.advance_to(min(due))
             self.speaker.on_time()
             self.session.tick()
-        self.clock.advance_to(t)
 
 
-def simulate(script: list[ScriptLine], content: Content, settings: CoachSettings, stream: IO[str]) -> None:
-    """Run ``script`` and write the event log to ``stream``."""
-    Simulation(content, settings, stream).run(script)
+def simulate(
+    script: list[ScriptLine], content: Content, settings: CoachSettings, stream: IO[str],
+    history: HistoryTarget | None = None,
+) -> None:
+    """Run ``script`` and write the event log to ``stream`` (and record it when ``history`` is given)."""
+    Simulation(content, settings, stream, history).run(script)

@@ -10,6 +10,7 @@ from voice.clock import MonotonicClock
 from voice.content import Content
 from voice.dialogue import Coach, State
 from voice.events import EventLog
+from voice.history_recorder import HistoryRecorder, HistoryTarget
 from voice.intent import IntentMatcher
 from voice.plan import phrases_to_prepare
 from voice.runtime import RealtimeLoop
@@ -24,12 +25,13 @@ QUIT_WORDS = frozenset({"quit", "exit", "bye", "goodbye"})
 
 def run_text_mode(
     content: Content, settings: CoachSettings, speech: SpeechSettings, output_device: str | None,
-    stdin: IO[str], stdout: IO[str], events: IO[str] | None,
+    stdin: IO[str], stdout: IO[str], events: IO[str] | None, history: HistoryTarget | None = None,
 ) -> int:
     """Read commands line by line until end of input or a quit word; returns the exit status."""
     clock = MonotonicClock()
-    coach = Coach(content, settings, clock)
-    session = Session(coach, clock, EventLog(events), echo=stdout)
+    recorder = HistoryRecorder(content, clock, history) if history else None
+    coach = Coach(content, settings, clock, recorder)
+    session = Session(coach, clock, EventLog(events), echo=stdout, recorder=recorder)
     loop = RealtimeLoop(session, clock)
     voice = open_voice(speech, output_device, session, loop.post, clock)
     session.attach(voice.port)
@@ -59,4 +61,5 @@ def run_text_mode(
         loop.run()
     finally:
         voice.close()
+        session.close()
     return 0
