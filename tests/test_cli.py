@@ -76,3 +76,19 @@ def test_out_of_range_options_are_refused() -> None:
     result = run("--rate", "400", "--text", stdin="")
     assert result.returncode == 1
     assert "--rate 400 is out of range" in result.stderr
+
+
+def no_sound_server(tmp_path: Path) -> dict[str, str]:
+    """An environment in which PortAudio finds no microphone and no speaker at all."""
+    return {**os.environ, "XDG_RUNTIME_DIR": str(tmp_path), "PULSE_SERVER": f"unix:{tmp_path}/none"}
+
+
+def test_without_any_sound_device_the_coach_says_so_and_carries_on_in_text(tmp_path: Path) -> None:
+    result = run(stdin="start core exercise\nquit\n", env=no_sound_server(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    notices = result.stderr.strip().splitlines()
+    assert len(notices) == 2, notices
+    assert notices[0].startswith("stretch-coach: No microphone") and "text mode" in notices[0]
+    assert notices[1].startswith("stretch-coach: No speaker found") and "without sound" in notices[1]
+    assert "coach: Let's do the core exercise." in result.stdout
