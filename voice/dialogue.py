@@ -162,7 +162,8 @@ class Coach:
         self._queue = exercises[1:]
         self._done = {}
         if routine:
-            self._say(self._content.lines.routine_start, "cue")
+            count = number_words(len(self._content.exercises))
+            self._say(self._content.lines.routine_start.format(count=count), "cue")
         self._load_exercise(exercises[0])
 
     def _load_exercise(self, exercise: Exercise) -> None:
