@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from voice.content import INTENTS, StepKind, default_content_dir, load_content
-from voice.intent import IntentMatcher
 from voice.errors import ContentError
+from voice.intent import IntentMatcher
 from voice.templates import TemplateError, expand
 
 
@@ -113,7 +113,8 @@ def test_a_gap_in_the_order_is_named(content_copy: Path) -> None:
 
 
 MISTAKES = [
-    ("speech.toml", "{names}", "{nmaes}", "speech: field 'list' has an unknown placeholder {nmaes}; did you mean {names}?"),
+    ("speech.toml", "{names}", "{nmaes}",
+     "speech: field 'list' has an unknown placeholder {nmaes}; did you mean {names}?"),
     ("speech.toml", 'resume_hold = "Resuming. {remaining}', 'resume_hold = "Resuming. {remainig}',
      "field 'resume_hold' has an unknown placeholder {remainig}; did you mean {remaining}?"),
     ("speech.toml", 'stopping = "Stopping here."', 'stopping = "Stopping here, {title}."',
@@ -129,9 +130,12 @@ MISTAKES = [
      "exercise 'hamstring': step 5: unknown field 'count'"),
     ("commands.toml", "[intents.help]", "[intents.hlep]\ntemplates = [\"x\"]\n\n[intents.help]",
      "intents: unknown field 'hlep'; did you mean 'help'?"),
-    ("commands.toml", "max_words = 5", "max_word = 5", "urgent: unknown field 'max_word'; did you mean 'max_words'?"),
-    ("commands.toml", "fillers = [", "filers = [", "commands: unknown field 'filers'; did you mean 'fillers'?"),
-    ("speech.toml", 'greeting = "', 'greting = "x"\ngreeting = "', "speech: unknown field 'greting'; did you mean 'greeting'?"),
+    ("commands.toml", "max_words = 5", "max_word = 5",
+     "urgent: unknown field 'max_word'; did you mean 'max_words'?"),
+    ("commands.toml", "fillers = [", "filers = [",
+     "commands: unknown field 'filers'; did you mean 'fillers'?"),
+    ("speech.toml", 'greeting = "', 'greting = "x"\ngreeting = "',
+     "speech: unknown field 'greting'; did you mean 'greeting'?"),
     ("exercises/psoas.toml", 'id = "psoas"', 'id = "hamstring"',
      "psoas.toml: exercise id 'hamstring' is already used by hamstring.toml; give each exercise its own id"),
     ("exercises/psoas.toml", '"hip flexor stretch", "hip flexor",', '"hip flexor stretch", "leg stretch",',
@@ -158,7 +162,8 @@ def test_a_file_that_is_not_utf8_is_named(content_copy: Path) -> None:
 
 
 def test_a_phrase_with_two_meanings_names_both_exercises(content_copy: Path) -> None:
-    _edit(content_copy / "commands.toml", "templates = [\"next [step", "templates = [\"stretch two\", \"next [step")
+    commands = content_copy / "commands.toml"
+    _edit(commands, "templates = [\"next [step", "templates = [\"stretch two\", \"next [step")
     with pytest.raises(ContentError, match="'stretch two' means both start psoas and next"):
         load_content(content_copy)
 
@@ -195,8 +200,7 @@ def test_a_sixth_exercise_file_adds_a_sixth_exercise(content_copy: Path) -> None
     content = load_content(content_copy)
     assert [exercise.id for exercise in content.exercises] == [*PROGRAMME, "calf"]
     matcher = IntentMatcher(content)
-    assert (matcher.match("start the calf stretch").name, matcher.match("start the calf stretch").exercise) == (
-        "start", "calf"
-    )
+    started = matcher.match("start the calf stretch")
+    assert (started.name, started.exercise) == ("start", "calf")
     assert matcher.match("stretch six").exercise == "calf"
 
