@@ -57,7 +57,7 @@ def test_missing_script_and_broken_content_are_one_line(tmp_path: Path) -> None:
     content.mkdir()
     broken = run("--content", str(content), "simulate", str(tmp_path / "nope.txt"))
     assert broken.returncode == 1
-    assert "no exercise file for" in broken.stderr
+    assert "no exercise files" in broken.stderr
     assert "Traceback" not in broken.stderr
 
 
@@ -92,3 +92,17 @@ def test_without_any_sound_device_the_coach_says_so_and_carries_on_in_text(tmp_p
     assert notices[0].startswith("stretch-coach: No microphone") and "text mode" in notices[0]
     assert notices[1].startswith("stretch-coach: No speaker found") and "without sound" in notices[1]
     assert "coach: Let's do the core exercise." in result.stdout
+
+
+def test_end_of_input_ends_the_text_session_like_stop(tmp_path: Path) -> None:
+    events = tmp_path / "events.jsonl"
+    result = run("--text", "--events", str(events), stdin="start routine\n", env=no_sound_server(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.rstrip().endswith("coach: Stopping here.\ncoach: Take care.")
+    states = [json.loads(line)["state"] for line in events.read_text().splitlines() if '"state"' in line]
+    assert states[-1] == "stopped"
+
+
+def test_typed_words_that_are_no_command_get_a_pointer_to_help(tmp_path: Path) -> None:
+    result = run("--text", stdin="banana\n", env=no_sound_server(tmp_path))
+    assert "coach: Sorry, I didn't catch that. Say help to hear what you can say." in result.stdout
