@@ -38,6 +38,10 @@ def test_simulate_prints_the_event_log(tmp_path: Path) -> None:
     [
         ("start now\n", "expected '<seconds> <what the person says>'"),
         ("5 next\n2 back\n", "earlier than the line before"),
+        ("1 start hamstring\n-5 stop\n", "bad.txt:2: time '-5' must be a number of seconds, 0 or more"),
+        ("inf stop\n", "bad.txt:1: time 'inf' must be a number of seconds, 0 or more"),
+        ("1e999 stop\n", "bad.txt:1: time '1e999' must be a number of seconds, 0 or more"),
+        ("nan stop\n", "bad.txt:1: time 'nan' must be a number of seconds, 0 or more"),
     ],
 )
 def test_bad_scripts_get_one_line_and_status_1(tmp_path: Path, script: str, message: str) -> None:
@@ -53,6 +57,12 @@ def test_bad_scripts_get_one_line_and_status_1(tmp_path: Path, script: str, mess
 def test_missing_script_and_broken_content_are_one_line(tmp_path: Path) -> None:
     missing = run("simulate", str(tmp_path / "nope.txt"))
     assert missing.returncode == 1 and "cannot read the script" in missing.stderr
+    folder = run("simulate", str(tmp_path))
+    assert folder.returncode == 1 and "cannot read the script: Is a directory" in folder.stderr
+    latin = tmp_path / "latin.txt"
+    latin.write_bytes("2 start the caf\u00e9 stretch\n".encode("latin-1"))
+    not_utf8 = run("simulate", str(latin))
+    assert not_utf8.returncode == 1 and "latin.txt: the script is not UTF-8 text (byte 15)" in not_utf8.stderr
     content = tmp_path / "content"
     content.mkdir()
     broken = run("--content", str(content), "simulate", str(tmp_path / "nope.txt"))
