@@ -116,3 +116,31 @@ def test_end_of_input_ends_the_text_session_like_stop(tmp_path: Path) -> None:
 def test_typed_words_that_are_no_command_get_a_pointer_to_help(tmp_path: Path) -> None:
     result = run("--text", stdin="banana\n", env=no_sound_server(tmp_path))
     assert "coach: Sorry, I didn't catch that. Say help to hear what you can say." in result.stdout
+
+
+def test_help_shows_the_command_is_optional_and_what_to_say() -> None:
+    result = run("--help")
+    assert result.returncode == 0
+    assert result.stdout.startswith("usage: stretch-coach [options] [COMMAND ...]\n")
+    assert "what you can say to the coach:" in result.stdout
+    assert "(2) hip flexor stretch" in result.stdout and "If anything hurts" in result.stdout
+    assert "press Ctrl-D" in result.stdout and "quit" in result.stdout
+
+
+def test_each_model_action_has_its_own_help() -> None:
+    helps = {action: run("model", action, "--help").stdout for action in ("download", "verify", "path")}
+    assert helps["download"].startswith("usage: stretch-coach model download")
+    assert "--from-file" in helps["download"] and "--from-file" not in helps["verify"]
+    assert "really loads" in helps["verify"]
+    assert helps["path"].startswith("usage: stretch-coach model path")
+    assert len(set(helps.values())) == 3
+
+
+def test_verbose_works_after_the_command_too(tmp_path: Path) -> None:
+    script = tmp_path / "session.txt"
+    script.write_text("2 stop\n")
+    after = run("simulate", str(script), "-v")
+    assert after.returncode == 0, after.stderr
+    assert after.stdout == run("-v", "simulate", str(script)).stdout
+    nothing = run("model", "verify", "-v", "--model", str(tmp_path / "none"))
+    assert nothing.returncode == 1 and nothing.stderr.strip().endswith("no such model folder")
