@@ -86,7 +86,8 @@ BROKEN = [
     ("exercises/psoas.toml", 'title = "hip flexor stretch"\n', "",
      "psoas.toml: exercise 'psoas': field 'title' is missing"),
     ("exercises/gluteus_medius.toml", "count = 10", 'count = "ten"',
-     "gluteus_medius.toml: exercise 'gluteus_medius': step 3: field 'count' must be int, not str"),
+     "gluteus_medius.toml: exercise 'gluteus_medius': step 3: "
+     "field 'count' must be a whole number, not text in quotes"),
     ("exercises/piriformis.toml", "two_sided = true", "two_sided = yes",
      "piriformis.toml: not valid TOML"),
     ("commands.toml", '[intents.help]\ntemplates = ["help', '[intents.help]\ntemplates = ["(help',
@@ -140,6 +141,18 @@ MISTAKES = [
      "psoas.toml: exercise id 'hamstring' is already used by hamstring.toml; give each exercise its own id"),
     ("exercises/psoas.toml", '"hip flexor stretch", "hip flexor",', '"hip flexor stretch", "leg stretch",',
      "the name 'leg stretch' is given to both hamstring and psoas; a name may belong to one exercise only"),
+    ("commands.toml", "[intents.help]\ntemplates = [", "[intents.help]\ntemplates = [1, ",
+     "intent 'help': field 'templates' must be a list of non-empty strings in quotes"),
+    ("commands.toml", "fillers = [", "fillers = [1, ",
+     "commands: field 'fillers' must be a list of non-empty strings in quotes"),
+    ("commands.toml", "pain = [", "pain = [2, ",
+     "urgent: field 'pain' must be a list of non-empty strings"),
+    ("commands.toml", "[urgent]\n", "urgent = 3\n[other]\n",
+     "commands: field 'urgent' must be a table, not a whole"),
+    ("commands.toml", "numbered_names = [", "numbered_names = [5, ",
+     "field 'numbered_names' must be a list"),
+    ("exercises/psoas.toml", "settle = 10", "settle = true",
+     "field 'settle' must be a number, not true or false"),
 ]
 
 
@@ -152,6 +165,13 @@ def test_content_mistakes_are_caught_at_load_and_said_plainly(
         load_content(content_copy)
     assert message in str(caught.value)
     assert "\n" not in str(caught.value)
+
+
+def test_a_content_folder_that_is_a_file_is_named(tmp_path: Path) -> None:
+    not_a_folder = tmp_path / "content.toml"
+    not_a_folder.write_text("")
+    with pytest.raises(ContentError, match=r"content\.toml: is not a folder; give the folder that holds"):
+        load_content(not_a_folder)
 
 
 def test_a_file_that_is_not_utf8_is_named(content_copy: Path) -> None:

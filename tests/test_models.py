@@ -152,3 +152,10 @@ def test_environment_variable_is_searched(
         bundle.extractall(tmp_path)
     monkeypatch.setenv("VOSK_MODEL_PATH", str(tmp_path / models.ENGLISH.name))
     assert models.find_model() == tmp_path / models.ENGLISH.name
+
+
+def test_a_destination_that_is_a_file_is_one_line(tmp_path: Path, archive: bytes) -> None:
+    zipped = tmp_path / "model.zip"
+    zipped.write_bytes(archive)
+    with pytest.raises(ModelError, match="cannot make the model folder here: File exists"):
+        models.install(pin_for(archive, "unused"), zipped, from_file=zipped, progress=None)

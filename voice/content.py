@@ -204,6 +204,13 @@ class Content:
         return tuple(sorted({word for phrase in self.phrases for word in phrase.text.split()}))
 
 
+_TOML_KINDS = {
+    str: "text in quotes", int: "a whole number", float: "a number", bool: "true or false",
+    list: "a list", dict: "a table",
+}
+"""How a content author would name each kind of TOML value."""
+
+
 class _Reader:
     """Reads typed fields from one TOML table, naming the file and place on error."""
 
@@ -248,9 +255,23 @@ class _Reader:
             return default
         value = self.table[key]
         if (isinstance(value, bool) and kind is not bool) or not isinstance(value, kind):
-            names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
-            raise self.fail(f"field '{key}' must be {names}, not {type(value).__name__}")
+            kinds = (kind,) if isinstance(kind, type) else kind
+            if float in kinds:  # "a number" covers whole numbers too
+                kinds = tuple(k for k in kinds if k is not int)
+            wanted = " or ".join(dict.fromkeys(_TOML_KINDS.get(k, k.__name__) for k in kinds))
+            raise self.fail(f"field '{key}' must be {wanted}, not {_TOML_KINDS.get(type(value), 'that')}")
         return value
+
+    def texts(self, key: str, default: Any = ...) -> list[str]:
+        """A list of non-empty strings."""
+        value = self.get(key, list, default)
+        if not all(isinstance(item, str) and item.strip() for item in value):
+            raise self.fail(f"field '{key}' must be a list of non-empty strings in quotes")
+        return list(value)
+
+    def section(self, key: str, where: str) -> _Reader:
+        """A reader for the sub-table ``key``."""
+        return _Reader(self.path, where, self.get(key, dict))
 
     def text(self, key: str, default: Any = ...) -> str:
         value = self.get(key, str, default)
@@ -392,7 +413,7 @@ def _compile_phrases(path: Path, data: dict[str, Any], exercises: tuple[Exercise
     if missing:
         raise reader.fail(f"intent '{missing[0]}' has no templates")
     names_by_exercise = {exercise.id: list(exercise.names) for exercise in exercises}
-    for template in reader.get("numbered_names", list, []):
+    for template in reader.texts("numbered_names", []):
         for exercise in exercises:
             try:
                 numbered = expand(template.replace("{n}", number_words(exercise.order)))
@@ -401,8 +422,8 @@ def _compile_phrases(path: Path, data: dict[str, Any], exercises: tuple[Exercise
             names_by_exercise[exercise.id].extend(numbered)
     phrases: dict[str, Phrase] = {}
     for intent in INTENTS:
-        intent_reader = _Reader(path, f"intent '{intent}'", intents[intent])
-        for template in intent_reader.get("templates", list):
+        intent_reader = _Reader(path, "intents", intents).section(intent, f"intent '{intent}'")
+        for template in intent_reader.texts("templates"):
             try:
                 sentences = expand(template)
             except TemplateError as error:
@@ -438,11 +459,11 @@ def _add_phrases(
 
 
 def _load_urgent(path: Path, data: dict[str, Any], phrases: tuple[Phrase, ...]) -> tuple[UrgentWords, ...]:
-    reader = _Reader(path, "urgent", data.get("urgent", {}))
+    reader = _Reader(path, "urgent", _Reader(path, "commands", data).get("urgent", dict, {}))
     reader.get("max_words", int, 5)
     urgent = []
     for intent in URGENT_INTENTS:
-        words = tuple(_normalise(word) for word in reader.get(intent, list, []))
+        words = tuple(_normalise(word) for word in reader.texts(intent, []))
         known = {word for phrase in phrases if phrase.intent == intent for word in phrase.text.split()}
         for word in words:
             if word not in known:
@@ -466,7 +487,9 @@ def load_content(folder: Path | None = None) -> Content:
     """Load, validate and compile everything under the content folder."""
     folder = folder or default_content_dir()
     if not folder.is_dir():
-        raise ContentError(f"{folder}: content folder is missing")
+        problem = "is not a folder" if folder.exists() else "content folder is missing"
+        raise ContentError(f"{folder}: {problem}; give the folder that holds commands.toml, speech.toml "
+                           "and exercises/")
     exercises = _load_exercises(folder / "exercises")
     commands_path = folder / "commands.toml"
     commands = _read_toml(commands_path)
@@ -474,7 +497,7 @@ def load_content(folder: Path | None = None) -> Content:
     reader = _Reader(commands_path, "commands", commands)
     content = Content(
         exercises=exercises, phrases=phrases, lines=_load_lines(folder / "speech.toml"),
-        fillers=frozenset(_normalise(word) for word in reader.get("fillers", list, [])),
+        fillers=frozenset(_normalise(word) for word in reader.texts("fillers", [])),
         urgent=_load_urgent(commands_path, commands, phrases),
         urgent_max_words=reader.get("urgent", dict, {}).get("max_words", 5),
     )

@@ -172,7 +172,10 @@ def install(
 ) -> Path:
     """Download (or take ``from_file``), verify, unpack; a model folder appears only when all passed."""
     destination = destination or project_models_dir()
-    destination.mkdir(parents=True, exist_ok=True)
+    try:
+        destination.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ModelError(f"{destination}: cannot make the model folder here: {error.strerror}") from None
     if from_file is not None:
         verify_archive(pin, from_file)
         return _unpack(pin, from_file, destination)
