@@ -144,3 +144,15 @@ def test_verbose_works_after_the_command_too(tmp_path: Path) -> None:
     assert after.stdout == run("-v", "simulate", str(script)).stdout
     nothing = run("model", "verify", "-v", "--model", str(tmp_path / "none"))
     assert nothing.returncode == 1 and nothing.stderr.strip().endswith("no such model folder")
+
+
+def test_typed_bytes_that_are_not_utf8_are_not_a_crash(tmp_path: Path) -> None:
+    env = {**no_sound_server(tmp_path), "PYTHONIOENCODING": "utf-8:strict"}
+    result = subprocess.run(
+        [sys.executable, "-m", "voice", "--text"], input=b"caf\xe9\nlist\n", capture_output=True,
+        cwd=ROOT, timeout=60, env=env,
+    )
+    assert result.returncode == 0
+    assert b"Traceback" not in result.stderr
+    assert b"coach: Sorry, I didn't catch that." in result.stdout
+    assert b"coach: The exercises are:" in result.stdout

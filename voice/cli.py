@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import io
 import logging
 import sys
 import textwrap
@@ -191,6 +192,8 @@ def _open_events(settings: AppSettings, stack: ExitStack) -> IO[str] | None:
 def _run_text(settings: AppSettings, content: Content) -> int:
     from voice.textmode import run_text_mode
 
+    if isinstance(sys.stdin, io.TextIOWrapper):
+        sys.stdin.reconfigure(errors="replace")  # a byte typed in another encoding is just not understood
     with ExitStack() as stack:
         events = _open_events(settings, stack)
         return run_text_mode(
