@@ -156,3 +156,19 @@ def test_typed_bytes_that_are_not_utf8_are_not_a_crash(tmp_path: Path) -> None:
     assert b"Traceback" not in result.stderr
     assert b"coach: Sorry, I didn't catch that." in result.stdout
     assert b"coach: The exercises are:" in result.stdout
+
+
+def test_output_cut_short_by_its_reader_is_not_a_crash(tmp_path: Path) -> None:
+    script = tmp_path / "routine.txt"
+    script.write_text("2 start routine\n")
+    coach = subprocess.Popen(
+        [sys.executable, "-m", "voice", "simulate", str(script)], cwd=ROOT,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    assert coach.stdout is not None and coach.stderr is not None
+    first = coach.stdout.readline()
+    coach.stdout.close()  # like `| head -1`
+    errors = coach.stderr.read()
+    assert json.loads(first)["type"] == "say"
+    assert coach.wait(timeout=60) == 141
+    assert b"Traceback" not in errors
