@@ -172,3 +172,14 @@ def test_output_cut_short_by_its_reader_is_not_a_crash(tmp_path: Path) -> None:
     assert json.loads(first)["type"] == "say"
     assert coach.wait(timeout=60) == 141
     assert b"Traceback" not in errors
+
+
+def test_a_script_may_separate_time_and_words_with_a_tab(tmp_path: Path) -> None:
+    script = tmp_path / "tabs.txt"
+    script.write_text("2\tstart hamstring\n40  stop\n")
+    result = run("simulate", str(script))
+    assert result.returncode == 0, result.stderr
+    heard = [json.loads(line) for line in result.stdout.splitlines() if '"heard"' in line]
+    assert [(e["t"], e["text"], e["intent"]) for e in heard] == [
+        (2.0, "start hamstring", "start"), (40.0, "stop", "stop")
+    ]

@@ -87,7 +87,7 @@ def parse_script(text: str, name: str) -> list[ScriptLine]:
         line = raw.split("#", 1)[0].strip()
         if not line:
             continue
-        when, _, words = line.partition(" ")
+        when, *said = line.split(None, 1)
         try:
             t = float(when)
         except ValueError:
@@ -98,7 +98,7 @@ def parse_script(text: str, name: str) -> list[ScriptLine]:
             raise ScriptError(f"{name}:{number}: time '{when}' must be a number of seconds, 0 or more")
         if lines and t < lines[-1].t:
             raise ScriptError(f"{name}:{number}: time {t:g} is earlier than the line before")
-        lines.append(ScriptLine(t, words.strip()))
+        lines.append(ScriptLine(t, said[0].strip() if said else ""))
     return lines
 
 
