@@ -123,6 +123,8 @@ MISTAKES = [
     ("speech.toml", 'paused = "Paused.', 'paused = "Paused {.', "field 'paused': "),
     ("exercises/hamstring.toml", "Hold your {side} leg", "Hold your {sdie} leg",
      "exercise 'hamstring': step 2: field 'text' has an unknown placeholder {sdie}; did you mean {side}?"),
+    ("exercises/hamstring.toml", "Lie down on your back.", "Lie down for {seconds} seconds.",
+     "step 1: field 'text' has an unknown placeholder {seconds}; it may use {side}, {other}"),
     ("exercises/hamstring.toml", "settle = 8", "setle = 8",
      "exercise 'hamstring': step 1: unknown field 'setle'; did you mean 'settle'?"),
     ("exercises/hamstring.toml", "order = 3", "order = 3\nbenefits = \"x\"",

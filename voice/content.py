@@ -24,8 +24,12 @@ SIDES = ("left", "right")
 EXERCISE_ID = re.compile(r"[a-z][a-z0-9_]*")
 """What an exercise id looks like: lower-case words joined by underscores."""
 
-STEP_PLACEHOLDERS = ("side", "other", "seconds", "count")
-"""Names a step's text may fill in."""
+STEP_PLACEHOLDERS = {
+    "instruction": ("side", "other"),
+    "hold": ("side", "other", "seconds"),
+    "reps": ("side", "other", "count"),
+}
+"""Names a step's text may fill in, by the kind of step."""
 
 LINE_PLACEHOLDERS: dict[str, tuple[str, ...]] = {
     "start_exercise": ("title",), "first_side": ("side",), "exercise_done": ("title",),
@@ -310,7 +314,7 @@ def _load_step(reader: _Reader, two_sided: bool) -> Step:
         allowed = ", ".join(k.value for k in StepKind)
         raise reader.fail(f"field 'kind' is '{kind_name}', expected one of {allowed}") from None
     text = reader.text("text")
-    reader.placeholders("text", text, STEP_PLACEHOLDERS)
+    reader.placeholders("text", text, STEP_PLACEHOLDERS[kind.value])
     if not two_sided and ("{side}" in text or "{other}" in text):
         raise reader.fail("field 'text' names a side but the exercise is not two_sided")
     step = _step_of_kind(reader, kind, text, reader.positive("settle", 3.0))
