@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import pty
 import subprocess
 import sys
 from pathlib import Path
@@ -183,3 +184,20 @@ def test_a_script_may_separate_time_and_words_with_a_tab(tmp_path: Path) -> None
     assert [(e["t"], e["text"], e["intent"]) for e in heard] == [
         (2.0, "start hamstring", "start"), (40.0, "stop", "stop")
     ]
+
+
+def test_at_a_terminal_text_mode_says_how_to_leave(tmp_path: Path) -> None:
+    keyboard, terminal = pty.openpty()
+    try:
+        coach = subprocess.Popen(
+            [sys.executable, "-m", "voice", "--text"], stdin=terminal, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True, cwd=ROOT, env=no_sound_server(tmp_path),
+        )
+        os.write(keyboard, b"quit\n")
+        _, errors = coach.communicate(timeout=60)
+    finally:
+        os.close(keyboard)
+        os.close(terminal)
+    assert coach.returncode == 0
+    hint = "stretch-coach: Type what you would say to the coach (help lists it); quit or Ctrl-D leaves."
+    assert hint in errors

@@ -195,6 +195,8 @@ def _run_text(settings: AppSettings, content: Content) -> int:
 
     if isinstance(sys.stdin, io.TextIOWrapper):
         sys.stdin.reconfigure(errors="replace")  # a byte typed in another encoding is just not understood
+    if sys.stdin.isatty():
+        log.info("Type what you would say to the coach (help lists it); quit or Ctrl-D leaves.")
     with ExitStack() as stack:
         events = _open_events(settings, stack)
         return run_text_mode(
