@@ -201,3 +201,25 @@ def test_at_a_terminal_text_mode_says_how_to_leave(tmp_path: Path) -> None:
     assert coach.returncode == 0
     hint = "stretch-coach: Type what you would say to the coach (help lists it); quit or Ctrl-D leaves."
     assert hint in errors
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--rate", "fast", "--text"), "argument --rate: invalid int value: 'fast'"),
+        (("--volume", "nan", "--text"), "--volume nan is out of range"),
+        (("--events", "{tmp}", "--text"), "cannot write the event log: Is a directory"),
+        (("--events", "{tmp}/no/such/log.jsonl", "--text"), "cannot write the event log: No such file"),
+        (("--content", "{tmp}/nowhere", "--text"), "content folder is missing"),
+        (("--engine", "whisper", "recognize", "{tmp}/a.wav"), "unknown engine 'whisper'"),
+        (("model", "download", "--from-file", "{tmp}/none.zip"), "none.zip: cannot be read"),
+    ],
+)
+def test_user_mistakes_on_the_command_line_are_one_line(
+    tmp_path: Path, args: tuple[str, ...], message: str
+) -> None:
+    result = run(*(arg.format(tmp=tmp_path) for arg in args), env=no_sound_server(tmp_path))
+    assert result.returncode != 0
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert len([line for line in result.stderr.splitlines() if "error" in line]) == 1
