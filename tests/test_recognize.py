@@ -127,3 +127,26 @@ def test_plain_output_without_json(tmp_path: Path, capsys: pytest.CaptureFixture
     wav = write_wav(tmp_path / "silence.wav", np.zeros(16000), 16000, 1)
     assert main(["recognize", str(wav)]) == 0
     assert capsys.readouterr().out.startswith(f"{wav}: none")
+
+
+def test_plain_output_names_a_bad_file_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not audio")
+    status = main(["recognize", str(notes)])
+    out = capsys.readouterr().out
+    assert status == 1
+    assert out == f"{notes}: error: not a WAV file (no RIFF/WAVE header)\n"
+
+
+def test_a_wav_cut_short_of_its_header_is_reported_and_the_rest_decoded(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    whole = write_wav(tmp_path / "whole.wav", np.zeros(16000), 16000, 1)
+    cut = tmp_path / "cut.wav"
+    cut.write_bytes(whole.read_bytes()[:20044])
+    status, records, _ = run(capsys, "--json", str(cut), str(whole))
+    assert status == 0
+    assert [record["intent"] for record in records] == ["none", "none"]
+    warnings = [record.getMessage() for record in caplog.records if record.levelname == "WARNING"]
+    assert warnings == [f"{cut}: the file is 12000 bytes shorter than its WAV header says (cut short?); "
+                        "decoding the audio that is there"]

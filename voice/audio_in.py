@@ -114,8 +114,13 @@ def capture_rate(device: InputDevice | None, channels: int = 1) -> int:
         sd.check_input_settings(device=index, channels=channels, dtype="int16", samplerate=TARGET_RATE)
         return TARGET_RATE
     except (sd.PortAudioError, ValueError):
+        pass
+    try:
         info = sd.query_devices(index, "input")
-        return int(info["default_samplerate"])
+    except (sd.PortAudioError, ValueError) as error:
+        name = "the default input device" if device is None else f"input device {device.name}"
+        raise AudioDeviceError(f"cannot use {name}: {error}") from None
+    return int(info["default_samplerate"])
 
 
 class Microphone:

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import io
 import logging
+import os
 import sys
+import textwrap
 from collections.abc import Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 
 from voice import __version__
 from voice.asr import ListenSettings
@@ -57,12 +60,44 @@ class AppSettings:
     """Where ``simulate --date`` places the recorded session."""
 
 
+USAGE = "stretch-coach [options] [COMMAND ...]"
+"""Usage line: with no command the coach listens (or reads typed commands with --text)."""
+
+DESCRIPTION = (
+    "Offline, hands-free voice coach for back-pain stretches. With no COMMAND it listens to the "
+    "microphone and speaks; with --text you type what you would say."
+)
+
+
+class _CoachParser(argparse.ArgumentParser):
+    """The top-level parser; its help ends with what a person can say to the coach."""
+
+    def format_help(self) -> str:
+        return super().format_help() + "\n" + what_to_say()
+
+
+def what_to_say() -> str:
+    """Help text on talking to the coach, taken from the content it ships with."""
+    from voice.textmode import QUIT_WORDS
+
+    leave = (f"In text mode type the same words; to leave, type {' or '.join(sorted(QUIT_WORDS))}, "
+             "or press Ctrl-D (that ends like stop, with a summary).")
+    try:
+        content = load_content()
+    except CoachError:
+        return textwrap.fill(leave) + "\n"
+    titles = ", ".join(f"({exercise.order}) {exercise.title}" for exercise in content.exercises)
+    said = [
+        f"start and an exercise name, or stretch and its number: {titles}.",
+        "start routine: all of them in order.", content.lines.help,
+    ]
+    items = "\n".join(textwrap.fill(line, initial_indent="  ", subsequent_indent="    ") for line in said)
+    return f"what you can say to the coach:\n{items}\n\n{textwrap.fill(leave)}\n"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for ``stretch-coach``."""
-    parser = argparse.ArgumentParser(
-        prog="stretch-coach",
-        description="Offline, hands-free voice coach for back-pain stretches.",
-    )
+    parser = _CoachParser(prog="stretch-coach", usage=USAGE, description=DESCRIPTION)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--text", action="store_true", help="type commands instead of speaking them")
     parser.add_argument("--events", type=Path, help="write the session's event log (JSON lines) here")
@@ -78,13 +113,16 @@ def build_parser() -> argparse.ArgumentParser:
     _add_history_option(parser, None)
     parser.add_argument("--device", help="microphone: a device name or part of it, or a number")
     parser.add_argument("--list-devices", action="store_true", help="list the input devices and exit")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    recognize = commands.add_parser("recognize", help="recognise commands in WAV files (one result per file)")
+    commands = parser.add_subparsers(
+        dest="command", metavar="COMMAND", required=False, prog="stretch-coach",
+        parser_class=argparse.ArgumentParser,
+    )
+    recognize = _add_command(commands, "recognize", "recognise commands in WAV files (one result per file)")
     _add_listen_options(recognize, argparse.SUPPRESS)
     recognize.add_argument("--json", action="store_true", help="print one JSON object per file")
     recognize.add_argument("files", type=Path, nargs="+", metavar="FILE.wav", help="16-bit PCM WAV files")
-    simulate = commands.add_parser(
-        "simulate", help="run the coach on a virtual clock from a script and print the event log"
+    simulate = _add_command(
+        commands, "simulate", "run the coach on a virtual clock from a script and print the event log"
     )
     simulate.add_argument("script", type=Path, help="lines of '<seconds> <what the person says>'")
     _add_history_option(simulate, argparse.SUPPRESS)
@@ -92,12 +130,37 @@ def build_parser() -> argparse.ArgumentParser:
         "--date", help="with --history: record the session as on this day (YYYY-MM-DD[THH:MM])"
     )
     _add_history_command(commands)
-    model = commands.add_parser("model", help="find, download or check the English Vosk model")
-    model.add_argument("action", choices=("download", "verify", "path"))
-    model.add_argument("--model", type=Path, help="a model folder to use instead of searching")
-    model.add_argument("--dest", type=Path, help="where to install (default: models/ in the project)")
-    model.add_argument("--from-file", type=Path, help="install from an archive downloaded elsewhere")
+    _add_model_commands(_add_command(commands, "model", "find, download or check the English Vosk model"))
     return parser
+
+
+def _add_command(
+    commands: argparse._SubParsersAction[Any], name: str, summary: str
+) -> argparse.ArgumentParser:
+    """A sub-command that also takes -v after its name."""
+    command: argparse.ArgumentParser = commands.add_parser(
+        name, help=summary, description=summary[0].upper() + summary[1:] + "."
+    )
+    command.add_argument(
+        "-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="log more detail"
+    )
+    return command
+
+
+def _add_model_commands(model: argparse.ArgumentParser) -> None:
+    actions = model.add_subparsers(dest="action", metavar="ACTION", required=True, prog="stretch-coach model")
+    download = _add_command(
+        actions, "download", "download the pinned English model, check its checksum and unpack it"
+    )
+    download.add_argument("--dest", type=Path, help="where to install (default: models/ in the project)")
+    download.add_argument("--from-file", type=Path, help="install from an archive downloaded elsewhere")
+    for name, summary in (
+        ("verify", "check that a model is complete and really loads (and its archive, if kept)"),
+        ("path", "print the folder of the model the coach would use"),
+    ):
+        action = _add_command(actions, name, summary)
+        action.add_argument("--model", type=Path, default=argparse.SUPPRESS,
+                            help="a model folder to use instead of searching")
 
 
 def _add_listen_options(parser: argparse.ArgumentParser, default: object) -> None:
@@ -196,6 +259,10 @@ def _open_events(settings: AppSettings, stack: ExitStack) -> IO[str] | None:
 def _run_text(settings: AppSettings, content: Content) -> int:
     from voice.textmode import run_text_mode
 
+    if isinstance(sys.stdin, io.TextIOWrapper):
+        sys.stdin.reconfigure(errors="replace")  # a byte typed in another encoding is just not understood
+    if sys.stdin.isatty():
+        log.info("Type what you would say to the coach (help lists it); quit or Ctrl-D leaves.")
     with ExitStack() as stack:
         events = _open_events(settings, stack)
         return run_text_mode(
@@ -290,3 +357,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # the reader of our output went away (``| head``): nothing left to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141

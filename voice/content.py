@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
+import re
+import string
 import tomllib
 from dataclasses import dataclass, fields
 from enum import StrEnum
@@ -12,12 +15,33 @@ from voice.errors import ContentError
 from voice.numbers import number_words
 from voice.templates import TemplateError, expand
 
-EXERCISE_IDS = ("piriformis", "psoas", "hamstring", "transversus_abdominis", "gluteus_medius")
 INTENTS = (
     "start", "routine", "next", "back", "repeat", "pause", "resume", "skip",
     "stop", "pain", "help", "list", "info", "slower", "faster", "yes", "no", "progress",
 )
 SIDES = ("left", "right")
+
+EXERCISE_ID = re.compile(r"[a-z][a-z0-9_]*")
+"""What an exercise id looks like: lower-case words joined by underscores."""
+
+STEP_PLACEHOLDERS = {
+    "instruction": ("side", "other"),
+    "hold": ("side", "other", "seconds"),
+    "reps": ("side", "other", "count"),
+}
+"""Names a step's text may fill in, by the kind of step."""
+
+LINE_PLACEHOLDERS: dict[str, tuple[str, ...]] = {
+    "start_exercise": ("title",), "first_side": ("side",), "exercise_done": ("title",),
+    "routine_start": ("count",), "summary": ("done",), "resume_hold": ("remaining",),
+    "skip": ("title",), "summary_both_sides": ("title",), "summary_one_side": ("title", "side"),
+    "summary_once": ("title",), "list": ("names",), "info": ("location", "benefit"),
+    "confirm": ("title",), "device_back": ("device",), "offer_numbers": ("last",),
+    "week": ("sessions", "exercises"), "week_nothing_done": ("sessions",), "week_pain": ("reports",),
+    "week_pain_report": ("day", "title"), "week_sessions": ("count",), "week_exercise": ("title", "times"),
+    "week_times": ("count",), "week_on_day": ("day",),
+}
+"""Names each coach line in speech.toml may fill in; lines not listed take none."""
 
 
 def default_content_dir() -> Path:
@@ -70,7 +94,7 @@ class Exercise:
     """One of the five exercises."""
 
     id: str
-    """Fixed exercise id (see EXERCISE_IDS)."""
+    """Exercise id from its file (the five of the programme are fixed; see DESIGN)."""
     title: str
     """Spoken name, used in sentences such as "Let's do the {title}"."""
     order: int
@@ -168,6 +192,9 @@ class Lines:
     week_today: str
     week_yesterday: str
     week_on_day: str
+    not_understood: str
+    say_again: str
+    offer_numbers: str
 
 
 @dataclass(frozen=True)
@@ -200,25 +227,74 @@ class Content:
         return tuple(sorted({word for phrase in self.phrases for word in phrase.text.split()}))
 
 
+_TOML_KINDS = {
+    str: "text in quotes", int: "a whole number", float: "a number", bool: "true or false",
+    list: "a list", dict: "a table",
+}
+"""How a content author would name each kind of TOML value."""
+
+
 class _Reader:
     """Reads typed fields from one TOML table, naming the file and place on error."""
 
     def __init__(self, path: Path, where: str, table: dict[str, Any]) -> None:
         self.path, self.where, self.table = path, where, table
+        self.asked: list[str] = []
 
     def fail(self, message: str) -> ContentError:
         return ContentError(f"{self.path}: {self.where}: {message}")
 
+    def reject_unknown(self, also: tuple[str, ...] = ()) -> None:
+        """Fail on any key nothing has asked for (a misspelt field would otherwise be ignored)."""
+        known = [*self.asked, *also]
+        for key in self.table:
+            if key not in known:
+                nearest = difflib.get_close_matches(key, known, n=1)
+                hint = f"; did you mean '{nearest[0]}'?" if nearest else f"; known fields: {', '.join(known)}"
+                raise self.fail(f"unknown field '{key}'{hint}")
+
+    def placeholders(self, key: str, text: str, allowed: tuple[str, ...]) -> None:
+        """Fail unless every {name} in ``text`` is one of ``allowed``."""
+        try:
+            names = [name for _, name, _, _ in string.Formatter().parse(text) if name is not None]
+        except ValueError as error:
+            raise self.fail(f"field '{key}': {error} (write {{{{ and }}}} for a literal brace)") from None
+        for name in names:
+            if name not in allowed:
+                nearest = difflib.get_close_matches(name, allowed, n=1)
+                if nearest:
+                    hint = f"did you mean {{{nearest[0]}}}?"
+                elif allowed:
+                    hint = "it may use " + ", ".join(f"{{{a}}}" for a in allowed)
+                else:
+                    hint = "it takes no placeholders"
+                raise self.fail(f"field '{key}' has an unknown placeholder {{{name}}}; {hint}")
+
     def get(self, key: str, kind: type | tuple[type, ...], default: Any = ...) -> Any:
+        self.asked.append(key)
         if key not in self.table:
             if default is ...:
                 raise self.fail(f"field '{key}' is missing")
             return default
         value = self.table[key]
         if (isinstance(value, bool) and kind is not bool) or not isinstance(value, kind):
-            names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
-            raise self.fail(f"field '{key}' must be {names}, not {type(value).__name__}")
+            kinds = (kind,) if isinstance(kind, type) else kind
+            if float in kinds:  # "a number" covers whole numbers too
+                kinds = tuple(k for k in kinds if k is not int)
+            wanted = " or ".join(dict.fromkeys(_TOML_KINDS.get(k, k.__name__) for k in kinds))
+            raise self.fail(f"field '{key}' must be {wanted}, not {_TOML_KINDS.get(type(value), 'that')}")
         return value
+
+    def texts(self, key: str, default: Any = ...) -> list[str]:
+        """A list of non-empty strings."""
+        value = self.get(key, list, default)
+        if not all(isinstance(item, str) and item.strip() for item in value):
+            raise self.fail(f"field '{key}' must be a list of non-empty strings in quotes")
+        return list(value)
+
+    def section(self, key: str, where: str) -> _Reader:
+        """A reader for the sub-table ``key``."""
+        return _Reader(self.path, where, self.get(key, dict))
 
     def text(self, key: str, default: Any = ...) -> str:
         value = self.get(key, str, default)
@@ -241,6 +317,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
             return tomllib.load(handle)
     except FileNotFoundError:
         raise ContentError(f"{path}: file is missing") from None
+    except UnicodeDecodeError as error:
+        raise ContentError(f"{path}: not UTF-8 text (byte {error.start}); save it as UTF-8") from None
     except tomllib.TOMLDecodeError as error:
         raise ContentError(f"{path}: not valid TOML: {error}") from None
     except OSError as error:
@@ -255,9 +333,15 @@ def _load_step(reader: _Reader, two_sided: bool) -> Step:
         allowed = ", ".join(k.value for k in StepKind)
         raise reader.fail(f"field 'kind' is '{kind_name}', expected one of {allowed}") from None
     text = reader.text("text")
+    reader.placeholders("text", text, STEP_PLACEHOLDERS[kind.value])
     if not two_sided and ("{side}" in text or "{other}" in text):
         raise reader.fail("field 'text' names a side but the exercise is not two_sided")
-    settle = reader.positive("settle", 3.0)
+    step = _step_of_kind(reader, kind, text, reader.positive("settle", 3.0))
+    reader.reject_unknown()
+    return step
+
+
+def _step_of_kind(reader: _Reader, kind: StepKind, text: str, settle: float) -> Step:
     if kind is StepKind.HOLD:
         seconds = reader.get("seconds", int)
         if seconds <= 0:
@@ -267,9 +351,12 @@ def _load_step(reader: _Reader, two_sided: bool) -> Step:
         count = reader.get("count", int)
         if count <= 0:
             raise reader.fail("field 'count' must be a whole number above 0")
+        up, down = reader.text("up"), reader.text("down")
+        reader.placeholders("up", up, ())
+        reader.placeholders("down", down, ())
         return Step(
             kind, text, settle, count=count, hold=reader.positive("hold"),
-            rest=reader.positive("rest"), up=reader.text("up"), down=reader.text("down"),
+            rest=reader.positive("rest"), up=up, down=down,
         )
     return Step(kind, text, settle)
 
@@ -279,8 +366,8 @@ def _load_exercise(path: Path) -> Exercise:
     exercise_id = data.get("id", path.stem)
     reader = _Reader(path, f"exercise '{exercise_id}'", data)
     exercise_id = reader.text("id")
-    if exercise_id not in EXERCISE_IDS:
-        raise reader.fail(f"field 'id' is '{exercise_id}', expected one of {', '.join(EXERCISE_IDS)}")
+    if not EXERCISE_ID.fullmatch(exercise_id):
+        raise reader.fail(f"field 'id' is '{exercise_id}'; use lower-case letters, digits and '_'")
     two_sided = reader.get("two_sided", bool)
     names = reader.get("names", list)
     if not names or not all(isinstance(name, str) and name.strip() for name in names):
@@ -296,24 +383,44 @@ def _load_exercise(path: Path) -> Exercise:
         steps.append(_load_step(step_reader, two_sided))
     if not any(step.kind is not StepKind.INSTRUCTION for step in steps):
         raise reader.fail("field 'steps' needs at least one hold or reps step")
-    return Exercise(
+    exercise = Exercise(
         id=exercise_id, title=reader.text("title"), order=reader.get("order", int),
         two_sided=two_sided, location=reader.text("location"), benefit=reader.text("benefit"),
         names=tuple(_normalise(name) for name in names), steps=tuple(steps),
     )
+    reader.reject_unknown()
+    return exercise
 
 
 def _load_exercises(folder: Path) -> tuple[Exercise, ...]:
-    exercises = [_load_exercise(path) for path in sorted(folder.glob("*.toml"))]
-    found = {exercise.id for exercise in exercises}
-    missing = [exercise_id for exercise_id in EXERCISE_IDS if exercise_id not in found]
-    if missing:
-        raise ContentError(f"{folder}: no exercise file for {', '.join(missing)}")
-    if len(found) != len(exercises):
-        raise ContentError(f"{folder}: an exercise id appears in more than one file")
+    paths = sorted(folder.glob("*.toml"))
+    if not paths:
+        raise ContentError(f"{folder}: no exercise files (*.toml)")
+    by_id: dict[str, Path] = {}
+    by_name: dict[str, str] = {}
+    exercises = []
+    for path in paths:
+        exercise = _load_exercise(path)
+        if exercise.id in by_id:
+            raise ContentError(
+                f"{path}: exercise id '{exercise.id}' is already used by {by_id[exercise.id].name}; "
+                "give each exercise its own id"
+            )
+        by_id[exercise.id] = path
+        for name in exercise.names:
+            if by_name.setdefault(name, exercise.id) != exercise.id:
+                raise ContentError(
+                    f"{path}: the name '{name}' is given to both {by_name[name]} and {exercise.id}; "
+                    "a name may belong to one exercise only"
+                )
+        exercises.append(exercise)
     ordered = sorted(exercises, key=lambda exercise: exercise.order)
-    if [exercise.order for exercise in ordered] != list(range(1, len(ordered) + 1)):
-        raise ContentError(f"{folder}: field 'order' must number the exercises 1 to {len(ordered)}")
+    orders = [exercise.order for exercise in ordered]
+    if orders != list(range(1, len(orders) + 1)):
+        twice = sorted({order for order in orders if orders.count(order) > 1})
+        gap = next(n for n in range(1, len(orders) + 1) if n not in orders)
+        problem = f"more than one has order {twice[0]}" if twice else f"none has order {gap}"
+        raise ContentError(f"{folder}: field 'order' must number the exercises 1 to {len(orders)}; {problem}")
     return tuple(ordered)
 
 
@@ -324,14 +431,12 @@ def _normalise(text: str) -> str:
 def _compile_phrases(path: Path, data: dict[str, Any], exercises: tuple[Exercise, ...]) -> tuple[Phrase, ...]:
     reader = _Reader(path, "commands", data)
     intents = reader.get("intents", dict)
-    unknown = sorted(set(intents) - set(INTENTS))
-    if unknown:
-        raise reader.fail(f"unknown intent '{unknown[0]}', expected one of {', '.join(INTENTS)}")
+    _Reader(path, "intents", intents).reject_unknown(INTENTS)
     missing = [name for name in INTENTS if name not in intents]
     if missing:
         raise reader.fail(f"intent '{missing[0]}' has no templates")
     names_by_exercise = {exercise.id: list(exercise.names) for exercise in exercises}
-    for template in reader.get("numbered_names", list, []):
+    for template in reader.texts("numbered_names", []):
         for exercise in exercises:
             try:
                 numbered = expand(template.replace("{n}", number_words(exercise.order)))
@@ -340,15 +445,20 @@ def _compile_phrases(path: Path, data: dict[str, Any], exercises: tuple[Exercise
             names_by_exercise[exercise.id].extend(numbered)
     phrases: dict[str, Phrase] = {}
     for intent in INTENTS:
-        intent_reader = _Reader(path, f"intent '{intent}'", intents[intent])
-        for template in intent_reader.get("templates", list):
+        intent_reader = _Reader(path, "intents", intents).section(intent, f"intent '{intent}'")
+        for template in intent_reader.texts("templates"):
             try:
                 sentences = expand(template)
             except TemplateError as error:
                 raise intent_reader.fail(f"template '{template}': {error}") from None
             for sentence in sentences:
                 _add_phrases(phrases, intent, sentence, names_by_exercise, intent_reader)
+        intent_reader.reject_unknown()
     return tuple(phrases.values())
+
+
+def _meaning(phrase: Phrase) -> str:
+    return f"{phrase.intent} {phrase.exercise}" if phrase.exercise else phrase.intent
 
 
 def _add_phrases(
@@ -367,42 +477,52 @@ def _add_phrases(
         text = _normalise(phrase.text)
         earlier = phrases.get(text)
         if earlier and (earlier.intent, earlier.exercise) != (phrase.intent, phrase.exercise):
-            raise reader.fail(f"'{text}' means both {earlier.intent} and {phrase.intent}")
+            raise reader.fail(f"'{text}' means both {_meaning(earlier)} and {_meaning(phrase)}")
         phrases.setdefault(text, Phrase(text, phrase.intent, phrase.exercise))
 
 
 def _load_urgent(path: Path, data: dict[str, Any], phrases: tuple[Phrase, ...]) -> tuple[UrgentWords, ...]:
-    reader = _Reader(path, "urgent", data.get("urgent", {}))
+    reader = _Reader(path, "urgent", _Reader(path, "commands", data).get("urgent", dict, {}))
+    reader.get("max_words", int, 5)
     urgent = []
     for intent in URGENT_INTENTS:
-        words = tuple(_normalise(word) for word in reader.get(intent, list, []))
+        words = tuple(_normalise(word) for word in reader.texts(intent, []))
         known = {word for phrase in phrases if phrase.intent == intent for word in phrase.text.split()}
         for word in words:
             if word not in known:
                 raise reader.fail(f"'{word}' is in no '{intent}' template, so no recogniser would hear it")
         urgent.append(UrgentWords(intent, words))
+    reader.reject_unknown()
     return tuple(urgent)
 
 
 def _load_lines(path: Path) -> Lines:
     data = _read_toml(path)
     reader = _Reader(path, "speech", data)
-    return Lines(**{field.name: reader.text(field.name) for field in fields(Lines)})
+    lines = {field.name: reader.text(field.name) for field in fields(Lines)}
+    for name, text in lines.items():
+        reader.placeholders(name, text, LINE_PLACEHOLDERS.get(name, ()))
+    reader.reject_unknown()
+    return Lines(**lines)
 
 
 def load_content(folder: Path | None = None) -> Content:
     """Load, validate and compile everything under the content folder."""
     folder = folder or default_content_dir()
     if not folder.is_dir():
-        raise ContentError(f"{folder}: content folder is missing")
+        problem = "is not a folder" if folder.exists() else "content folder is missing"
+        raise ContentError(f"{folder}: {problem}; give the folder that holds commands.toml, speech.toml "
+                           "and exercises/")
     exercises = _load_exercises(folder / "exercises")
     commands_path = folder / "commands.toml"
     commands = _read_toml(commands_path)
     phrases = _compile_phrases(commands_path, commands, exercises)
     reader = _Reader(commands_path, "commands", commands)
-    return Content(
+    content = Content(
         exercises=exercises, phrases=phrases, lines=_load_lines(folder / "speech.toml"),
-        fillers=frozenset(_normalise(word) for word in reader.get("fillers", list, [])),
+        fillers=frozenset(_normalise(word) for word in reader.texts("fillers", [])),
         urgent=_load_urgent(commands_path, commands, phrases),
         urgent_max_words=reader.get("urgent", dict, {}).get("max_words", 5),
     )
+    reader.reject_unknown(("intents", "numbered_names"))
+    return content

@@ -70,6 +70,8 @@ class Coach:
         self._frozen_elapsed = 0.0
         self._pending_exercise: str | None = None
         self._done: dict[str, list[str | None]] = {}
+        self._misses = 0
+        self._last_sorry: float | None = None
         self._handlers: dict[str, Callable[[Intent], None]] = {
             "start": self._on_start, "routine": self._on_routine, "next": self._on_next,
             "back": self._on_back, "repeat": self._on_repeat, "pause": self._on_pause,
@@ -91,7 +93,10 @@ class Coach:
         """React to something the person said."""
         handler = self._handlers.get(intent.name)
         if handler:
+            self._misses = 0
             handler(intent)
+        elif intent.transcript.strip():
+            self._on_not_understood(intent)
         return self._flush()
 
     def on_speech_done(self, utterance: int, interrupted: bool) -> list[Action]:
@@ -174,7 +179,8 @@ class Coach:
         self._queue = exercises[1:]
         self._done = {}
         if routine:
-            self._say(self._content.lines.routine_start, "cue")
+            count = number_words(len(self._content.exercises))
+            self._say(self._content.lines.routine_start.format(count=count), "cue")
         self._load_exercise(exercises[0])
 
     def _load_exercise(self, exercise: Exercise) -> None:
@@ -412,6 +418,33 @@ class Coach:
         self._cut()
         self._say(self._content.lines.pain, "safety")
         self._set_state(State.SAFETY)
+
+    def _on_not_understood(self, intent: Intent) -> None:
+        """Answer words that were no command: always when typed; when spoken, only a near miss."""
+        typed = self._settings.typed
+        if not typed and not self._near_miss(intent):
+            return
+        self._misses += 1
+        if not typed and self._answered_lately() and self._misses != 2:
+            return
+        self._last_sorry = self._clock.now()
+        lines = self._content.lines
+        if self._misses >= 2:
+            self._say(lines.offer_numbers.format(last=number_words(len(self._content.exercises))), "help")
+        elif self._settings.typed:
+            self._say(lines.not_understood, "help")
+        else:
+            self._say(lines.say_again, "help")
+
+    def _near_miss(self, intent: Intent) -> bool:
+        """Close to a command; while the coach talks or counts, it must be clearly an attempt at one."""
+        busy = self.state in (State.INSTRUCTING, *TIMED_STATES)
+        return intent.clear_attempt if busy else intent.near_miss
+
+    def _answered_lately(self) -> bool:
+        """A miss was answered less than ``say_again_gap`` ago (the second miss is answered anyway)."""
+        last = self._last_sorry
+        return last is not None and self._clock.now() - last < self._settings.say_again_gap
 
     def _on_help(self, intent: Intent) -> None:
         self._say(self._content.lines.help, "help")

@@ -14,6 +14,12 @@ from voice.numbers import number_words
 NOT_A_COMMAND_BELOW = 0.78
 """A transcript whose best phrase scores under this (0..1) is not a command."""
 
+NEAR_MISS_FROM = 0.68
+"""A ``none`` whose best phrase scores at least this (0..1) came close to a command: worth a "say again"."""
+
+CLEAR_ATTEMPT_FROM = 0.72
+"""A ``none`` scoring at least this is clearly a command attempt, worth answering even mid-hold."""
+
 NONE = "none"
 
 
@@ -29,6 +35,18 @@ class Intent:
     """0..1: how sure the match is, including the recogniser's own confidence."""
     transcript: str
     """The words the intent was taken from."""
+    closeness: float = 0.0
+    """0..1: how close the words came to the nearest command phrase, even when below the cutoff."""
+
+    @property
+    def near_miss(self) -> bool:
+        """Not a command, but close enough to one that the person was probably trying."""
+        return self.name == NONE and self.closeness >= NEAR_MISS_FROM
+
+    @property
+    def clear_attempt(self) -> bool:
+        """Not a command, but so close to one that it is surely an attempt at one."""
+        return self.name == NONE and self.closeness >= CLEAR_ATTEMPT_FROM
 
 
 def _spell_digits(text: str) -> str:
@@ -63,15 +81,14 @@ class IntentMatcher:
         key = self.key(transcript.replace("'", ""))
         urgent = self._urgent_intent(key)
         if urgent:
-            return Intent(urgent, None, round(asr_confidence, 3), transcript)
-        best = process.extractOne(
-            key, self._keys, scorer=fuzz.ratio, score_cutoff=NOT_A_COMMAND_BELOW * 100
-        ) if key else None
-        if best is None:
-            return Intent(NONE, None, round(asr_confidence, 3), transcript)
+            return Intent(urgent, None, round(asr_confidence, 3), transcript, 1.0)
+        best = process.extractOne(key, self._keys, scorer=fuzz.ratio) if key else None
+        closeness = round(best[1] / 100, 3) if best else 0.0
+        if best is None or closeness < NOT_A_COMMAND_BELOW:
+            return Intent(NONE, None, round(asr_confidence, 3), transcript, closeness)
         phrase = self._by_key[best[0]]
-        confidence = round(best[1] / 100 * asr_confidence, 3)
-        return Intent(phrase.intent, phrase.exercise, confidence, transcript)
+        confidence = round(closeness * asr_confidence, 3)
+        return Intent(phrase.intent, phrase.exercise, confidence, transcript, closeness)
 
     def _urgent_intent(self, key: str) -> str | None:
         words = key.split()

@@ -12,6 +12,7 @@ import urllib.error
 import urllib.request
 import zipfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -120,14 +121,18 @@ def _fetch(pin: ModelPin, target: Path, progress: IO[str] | None) -> None:
     finally:
         if progress is not None and received:
             progress.write("\n")
-    _check(pin, received, digest.hexdigest(), pin.url)
+    _check(pin, received, digest.hexdigest(), pin.url, downloaded=True)
 
 
-def _check(pin: ModelPin, size: int, sha256: str, source: str) -> None:
-    if size != pin.size:
+def _check(pin: ModelPin, size: int, sha256: str, source: str, downloaded: bool = False) -> None:
+    if size == pin.size and sha256 == pin.sha256:
+        return
+    if downloaded and size < pin.size:
         raise ModelError(f"{source}: got {size} bytes, expected {pin.size}; the download is incomplete")
-    if sha256 != pin.sha256:
-        raise ModelError(f"{source}: checksum {sha256[:12]}… does not match the pinned {pin.sha256[:12]}…")
+    raise ModelError(
+        f"{source}: checksum mismatch: SHA-256 {sha256[:12]}… ({size} bytes), expected {pin.sha256[:12]}… "
+        f"({pin.size} bytes); this is not the archive {pin.name}.zip"
+    )
 
 
 def verify_archive(pin: ModelPin, archive: Path) -> None:
@@ -167,7 +172,10 @@ def install(
 ) -> Path:
     """Download (or take ``from_file``), verify, unpack; a model folder appears only when all passed."""
     destination = destination or project_models_dir()
-    destination.mkdir(parents=True, exist_ok=True)
+    try:
+        destination.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ModelError(f"{destination}: cannot make the model folder here: {error.strerror}") from None
     if from_file is not None:
         verify_archive(pin, from_file)
         return _unpack(pin, from_file, destination)
@@ -181,8 +189,41 @@ def install(
     return _unpack(pin, archive, destination)
 
 
+@contextmanager
+def _native_errors_captured() -> Iterator[IO[bytes]]:
+    """Catch what native code writes to the error stream (Kaldi ignores Vosk's log level for errors)."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            yield captured
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+def check_loads(path: Path) -> None:
+    """Load the model with Vosk, as the coach would; a folder that does not load is a ModelError."""
+    try:
+        import vosk
+    except (ImportError, OSError) as error:
+        raise ModelError(f"cannot check {path}: the vosk package does not load ({error})") from None
+    vosk.SetLogLevel(-1)
+    with _native_errors_captured() as captured:
+        try:
+            vosk.Model(str(path))
+            return
+        except Exception:  # vosk raises a bare Exception when the model cannot be loaded
+            captured.seek(0)
+            said = [line for line in captured.read().decode(errors="replace").splitlines() if line.strip()]
+    detail = f" ({said[0][:160]})" if said else ""
+    raise ModelError(f"{path}: Vosk cannot load this model, it is damaged or incomplete{detail}; "
+                     "get a fresh copy with: stretch-coach model download")
+
+
 def verify(model: Path | None = None, pin: ModelPin = ENGLISH) -> Path:
-    """Check the installed model folder, and its archive when one lies beside it."""
+    """Check the model folder really loads, and its archive when one lies beside it."""
     found = find_model(model)
     if found is None:
         raise ModelError(f"no Vosk model found (looked in {', '.join(map(str, search_places()))}); "
@@ -190,4 +231,5 @@ def verify(model: Path | None = None, pin: ModelPin = ENGLISH) -> Path:
     archive = found.parent / f"{pin.name}.zip"
     if found.name == pin.name and archive.exists():
         verify_archive(pin, archive)
+    check_loads(found)
     return found

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import struct
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
@@ -18,6 +19,9 @@ from voice.pcm import read_wav_pcm16k
 log = logging.getLogger(__name__)
 
 Record = dict[str, Any]
+
+STREAMED_SIZES = (0, 0xFFFFFFFF)
+"""RIFF sizes written by recorders that stream and never go back to fill in the real size."""
 
 
 def recognize_pcm(pcm: bytes, recognizer: Recognizer, matcher: IntentMatcher) -> Record:
@@ -44,7 +48,25 @@ def recognize_file(path: Path, recognizer: Recognizer, matcher: IntentMatcher) -
     except AudioFileError as error:
         log.debug("%s", error)
         return {"file": str(path), "error": str(error)}
+    missing = missing_bytes(path)
+    if missing:
+        log.warning("%s: the file is %d bytes shorter than its WAV header says (cut short?); "
+                    "decoding the audio that is there", path, missing)
     return {"file": str(path), **recognize_pcm(pcm, recognizer, matcher)}
+
+
+def missing_bytes(path: Path) -> int:
+    """How many bytes a WAV file lacks of the length its RIFF header gives (0 when whole or streamed)."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(8)
+        size = path.stat().st_size
+    except OSError:
+        return 0
+    if len(head) < 8 or head[:4] != b"RIFF":
+        return 0
+    (promised,) = struct.unpack("<I", head[4:])
+    return 0 if promised in STREAMED_SIZES else max(0, promised + 8 - size)
 
 
 def recognize_files(
@@ -64,7 +86,8 @@ def _line(record: Record, as_json: bool) -> str:
     if as_json:
         return json.dumps(record, ensure_ascii=False)
     if "error" in record:
-        return f"{record['file']}: error: {record['error']}"
+        error = str(record["error"]).removeprefix(f"{record['file']}: ")
+        return f"{record['file']}: error: {error}"
     what = record["intent"] + (f" {record['exercise']}" if record["exercise"] else "")
     heard = f'"{record["transcript"]}"'
     return f"{record['file']}: {what} ({record['confidence']:.2f}) {heard} {record['decode_ms']} ms"

@@ -40,3 +40,7 @@ class CoachSettings:
     """Slowest speech rate."""
     max_rate: int = 225
     """Fastest speech rate."""
+    typed: bool = False
+    """Commands are typed, so every line that is not a command gets an answer."""
+    say_again_gap: float = 15.0
+    """Least time between two spoken "say that again" answers, in seconds."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
@@ -87,16 +88,18 @@ def parse_script(text: str, name: str) -> list[ScriptLine]:
         line = raw.split("#", 1)[0].strip()
         if not line:
             continue
-        when, _, words = line.partition(" ")
+        when, *said = line.split(None, 1)
         try:
             t = float(when)
         except ValueError:
             raise ScriptError(
                 f"{name}:{number}: expected '<seconds> <what the person says>', got '{raw.strip()}'"
             ) from None
+        if not math.isfinite(t) or t < 0:
+            raise ScriptError(f"{name}:{number}: time '{when}' must be a number of seconds, 0 or more")
         if lines and t < lines[-1].t:
             raise ScriptError(f"{name}:{number}: time {t:g} is earlier than the line before")
-        lines.append(ScriptLine(t, words.strip()))
+        lines.append(ScriptLine(t, said[0].strip() if said else ""))
     return lines
 
 
@@ -104,9 +107,11 @@ def read_script(path: Path) -> list[ScriptLine]:
     """Read and parse a script file."""
     try:
         text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        reason = getattr(error, "strerror", None) or error
-        raise ScriptError(f"{path}: cannot read the script: {reason}") from None
+    except UnicodeDecodeError as error:
+        reason = f"the script is not UTF-8 text (byte {error.start}); save as UTF-8"
+        raise ScriptError(f"{path}: {reason}") from None
+    except OSError as error:
+        raise ScriptError(f"{path}: cannot read the script: {error.strerror}") from None
     return parse_script(text, str(path))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import threading
 from typing import IO
@@ -11,7 +12,7 @@ from voice.content import Content
 from voice.dialogue import Coach, State
 from voice.events import EventLog
 from voice.history_recorder import HistoryRecorder, HistoryTarget
-from voice.intent import IntentMatcher
+from voice.intent import Intent, IntentMatcher
 from voice.plan import phrases_to_prepare
 from voice.runtime import RealtimeLoop
 from voice.session import Session
@@ -22,12 +23,16 @@ from voice.tts import SpeechSettings
 QUIT_WORDS = frozenset({"quit", "exit", "bye", "goodbye"})
 """Typed words that leave text mode (spoken "stop" only ends the exercise)."""
 
+END_OF_INPUT = Intent("stop", None, 1.0, "(end of input)")
+"""What the end of typed input (Ctrl-D, or the end of a piped file) means: stop, with the summary."""
+
 
 def run_text_mode(
     content: Content, settings: CoachSettings, speech: SpeechSettings, output_device: str | None,
     stdin: IO[str], stdout: IO[str], events: IO[str] | None, history: HistoryTarget | None = None,
 ) -> int:
     """Read commands line by line until end of input or a quit word; returns the exit status."""
+    settings = dataclasses.replace(settings, typed=True)
     clock = MonotonicClock()
     recorder = HistoryRecorder(content, clock, history) if history else None
     coach = Coach(content, settings, clock, recorder)
@@ -53,7 +58,8 @@ def run_text_mode(
                 return
             if words:
                 loop.post(functools.partial(hear, words))
-        loop.stop_when(lambda: coach.state in (State.IDLE, State.STOPPED) and not session.speaking)
+        loop.post(functools.partial(session.heard, END_OF_INPUT))
+        loop.stop_when(lambda: coach.state is State.STOPPED and not session.speaking)
 
     loop.post(session.begin)
     threading.Thread(target=read_lines, name="stdin", daemon=True).start()
