@@ -81,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     model = commands.add_parser("model", help="find, download or check the English Vosk model")
     model.add_argument("action", choices=("download", "verify", "path"))
     model.add_argument("--model", type=Path, help="a model folder to use instead of searching")
-    model.add_argument("--dest", type=Path, help="where to install (default: models/ in the project)")
+    model.add_argument("--dest", type=Path, help="where to install (default: the user's data folder)")
     model.add_argument("--from-file", type=Path, help="install from an archive downloaded elsewhere")
     return parser
 
