@@ -202,8 +202,9 @@ def resample(samples: Float, rate: int, target: int = TARGET_RATE) -> Float:
 
 
 def float_to_int16(samples: Float) -> Int16:
-    """Float samples in -1..1 to 16-bit."""
-    return (np.clip(samples, -1.0, 1.0) * 32767).astype(np.int16)
+    """Float samples in -1..1 as 16-bit samples (rounded, clipped)."""
+    out: Int16 = np.clip(np.rint(samples * 32768.0), -32768, 32767).astype(np.int16)
+    return out
 
 
 def int16_bytes_to_float(data: bytes) -> Float:
@@ -213,7 +214,7 @@ def int16_bytes_to_float(data: bytes) -> Float:
 
 def float_to_pcm16(samples: Float) -> bytes:
     """Float samples in -1..1 as little-endian 16-bit PCM bytes (rounded, clipped)."""
-    data: bytes = np.clip(np.rint(samples * 32768.0), -32768, 32767).astype("<i2").tobytes()
+    data: bytes = float_to_int16(samples).astype("<i2").tobytes()
     return data
 
 
