@@ -12,13 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import espeak_wav, requires_espeak
+from tests.conftest import requires_espeak
 from voice.asr import ListenSettings, load_asr_data
 from voice.asr_process import RecognizerProcess
 from voice.content import Content, load_content
 from voice.engines.sphinx_engine import SphinxRecognizer
 from voice.errors import ModelError
 from voice.pcm import read_wav_pcm16k
+from voice.testing.audio import espeak_wav
 
 SPHINX = ListenSettings(engine="pocketsphinx")
 

@@ -17,13 +17,15 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import PulseSink, espeak_wav, requires_espeak
+from tests.conftest import requires_espeak
 from voice.asr import ListenSettings, open_recognizer
 from voice.content import load_content
 from voice.errors import AudioDeviceError
 from voice.intent import Intent
 from voice.live import LiveSession, LiveSettings
 from voice.settings import CoachSettings
+from voice.testing.audio import espeak_wav
+from voice.testing.pulse import PulseSink
 from voice.tts import SpeechSettings
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -14,10 +14,13 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from tests.conftest import PulseSink, requires_espeak
+from tests.conftest import requires_espeak
+from voice.pcm import TARGET_RATE
 from voice.playback import Clip, NullOutput, SoundDeviceOutput, SpeakerStream, open_output
 from voice.speech import SpeechOut
-from voice.tts import RATE, Pcm, Synthesizer
+from voice.testing.audio import rms
+from voice.testing.pulse import PulseSink
+from voice.tts import Pcm, Synthesizer
 
 Audio = npt.NDArray[np.float32]
 STEP = "Hold your left leg behind the knee with both hands."
@@ -36,7 +39,7 @@ class Recorder:
         self.overflows = 0
         self._count = 0
         self._stream = sd.InputStream(
-            samplerate=RATE, blocksize=160, channels=1, dtype="float32", device=device, latency=0.04,
+            samplerate=TARGET_RATE, blocksize=160, channels=1, dtype="float32", device=device, latency=0.04,
             callback=self._callback,
         )
 
@@ -62,11 +65,11 @@ class Recorder:
     def produced_by(self, moment: float) -> float:
         """A lower bound of how many samples the sink had produced by ``moment`` (time.monotonic).
 
-        Sample i is produced at p0 + i / RATE and can only arrive after that, so every block gives
-        p0 <= arrival - (last index) / RATE; the smallest such bound is the tightest.
+        Sample i is produced at p0 + i / TARGET_RATE and can only arrive after that, so every block gives
+        p0 <= arrival - (last index) / TARGET_RATE; the smallest such bound is the tightest.
         """
-        p0 = min(arrival - (count - 1) / RATE for arrival, count in self.arrivals)
-        return (moment - p0) * RATE
+        p0 = min(arrival - (count - 1) / TARGET_RATE for arrival, count in self.arrivals)
+        return (moment - p0) * TARGET_RATE
 
 
 def loud_span(audio: Audio) -> tuple[int, int]:
@@ -76,16 +79,12 @@ def loud_span(audio: Audio) -> tuple[int, int]:
     return int(loud[0]), int(loud[-1])
 
 
-def rms(samples: npt.NDArray[Any]) -> float:
-    return float(np.sqrt(np.mean(samples.astype(np.float64) ** 2)))
-
-
 @pytest.fixture(scope="module")
 def speaker(pulse_sink: PulseSink) -> Iterator[SoundDeviceOutput]:
     """The null sink's speaker, once its stream flows (a new stream stalls ~2 s on the idle null sink)."""
     output = SoundDeviceOutput(pulse_sink.device)
     deadline = time.monotonic() + 5
-    while output.stream.played < RATE // 4 and time.monotonic() < deadline:
+    while output.stream.played < TARGET_RATE // 4 and time.monotonic() < deadline:
         time.sleep(0.01)
     yield output
     output.close()
@@ -129,7 +128,7 @@ def test_speech_played_to_the_sink_comes_back_on_its_monitor(speaker: SoundDevic
     assert done.reports == [False]
     heard = recorder.audio()
     first, last = loud_span(heard)
-    assert (last - first) / RATE == pytest.approx(pcm.duration, abs=0.05)
+    assert (last - first) / TARGET_RATE == pytest.approx(pcm.duration, abs=0.05)
     played = pcm.floats()
     start = best_lag(heard, played, first)
     section = heard[start : start + len(played)]
@@ -171,20 +170,20 @@ def test_a_device_that_refuses_16_khz_gets_resampled_sound(pulse_sink: PulseSink
     assert done.reports == [False]
     heard = recorder.audio()
     first, last = loud_span(heard)
-    assert (last - first) / RATE == pytest.approx(pcm.duration, abs=0.05)
+    assert (last - first) / TARGET_RATE == pytest.approx(pcm.duration, abs=0.05)
     start = best_lag(heard, pcm.floats(), first)
     assert np.corrcoef(heard[start : start + len(pcm.samples)], pcm.floats())[0, 1] > 0.9
-    assert reference.count == pytest.approx(played * RATE / 44100, abs=2)  # the echo reference stays 16 kHz
+    assert reference.count == pytest.approx(played * TARGET_RATE / 44100, abs=2)  # the echo reference stays 16 kHz
 
 
 def cut_once(speaker: SoundDeviceOutput, device: str) -> tuple[float, int, Recorder, Finished]:
     """Play a 4 s tone, cut it after 1 s; returns when cut() was called and the samples handed before."""
-    tone = (0.3 * 32767 * np.sin(2 * np.pi * 440 * np.arange(4 * RATE) / RATE)).astype(np.int16)
+    tone = (0.3 * 32767 * np.sin(2 * np.pi * 440 * np.arange(4 * TARGET_RATE) / TARGET_RATE)).astype(np.int16)
     started = threading.Event()
     done = Finished(speaker)
     with Recorder(device) as recorder:
         time.sleep(0.3)
-        speaker.play(Pcm(tone, RATE), done, started.set)
+        speaker.play(Pcm(tone, TARGET_RATE), done, started.set)
         assert started.wait(2.0)
         time.sleep(1.0)
         played_before = speaker.stream.played
@@ -208,7 +207,7 @@ def sound_after_cut_ms(speaker: SoundDeviceOutput, device: str) -> float:
     # The recording's last loud sample, against a lower bound of what the sink had produced when
     # cut() was called: an upper bound of the sound after cut() (device buffer + callback reaction).
     _, last = loud_span(recorder.audio())
-    return 1000 * (last + 1 - recorder.produced_by(cut_at)) / RATE
+    return 1000 * (last + 1 - recorder.produced_by(cut_at)) / TARGET_RATE
 
 
 @pytest.mark.pulse
@@ -223,7 +222,7 @@ def test_cut_stops_the_sound_within_50_ms(speaker: SoundDeviceOutput, pulse_sink
 
 @pytest.mark.pulse
 def test_cut_drops_the_queue_and_reports_every_sound(speaker: SoundDeviceOutput) -> None:
-    beep = Pcm((0.2 * 32767 * np.sin(np.arange(RATE) / 3)).astype(np.int16), RATE)
+    beep = Pcm((0.2 * 32767 * np.sin(np.arange(TARGET_RATE) / 3)).astype(np.int16), TARGET_RATE)
     reports: list[tuple[int, bool]] = []
     started = threading.Event()
     speaker.play(beep, lambda cut: reports.append((0, cut)), started.set)
@@ -278,7 +277,7 @@ def test_a_speaker_that_fails_while_playing_is_reported_once(
         output = SoundDeviceOutput(pulse_sink.device)
     finally:
         os.environ["PULSE_SERVER"] = pulse_sink.server
-    tone = Pcm((0.2 * 32767 * np.sin(np.arange(5 * RATE) / 3)).astype(np.int16), RATE)
+    tone = Pcm((0.2 * 32767 * np.sin(np.arange(5 * TARGET_RATE) / 3)).astype(np.int16), TARGET_RATE)
     done = Finished()
     started = threading.Event()
     try:
@@ -289,7 +288,8 @@ def test_a_speaker_that_fails_while_playing_is_reported_once(
             spare.stop()  # the sound server goes away mid-sentence
             assert done.event.wait(4.5), "the cut-off sound was never reported"
             assert done.reports == [True]
-            output.play(Pcm(tone.samples[: RATE // 5], RATE), done)  # carries on silently, same timing
+            # carries on silently, same timing
+            output.play(Pcm(tone.samples[: TARGET_RATE // 5], TARGET_RATE), done)
             started_at = time.monotonic()
             deadline = started_at + 2
             while len(done.reports) < 2 and time.monotonic() < deadline:
@@ -365,7 +365,7 @@ def test_the_session_hears_only_of_utterances_that_started() -> None:
 
 def test_null_output_takes_the_sound_s_time() -> None:
     output = NullOutput()
-    pcm = Pcm(np.zeros(int(0.3 * RATE), dtype=np.int16), RATE)
+    pcm = Pcm(np.zeros(int(0.3 * TARGET_RATE), dtype=np.int16), TARGET_RATE)
     done = Finished()
     started = time.monotonic()
     output.play(pcm, done)
@@ -387,7 +387,7 @@ def test_no_speaker_is_said_once(caplog: pytest.LogCaptureFixture) -> None:
         output = open_output("no such speaker 42")
         done = Finished()
         for _ in range(3):
-            output.play(Pcm(np.zeros(160, dtype=np.int16), RATE), done)
+            output.play(Pcm(np.zeros(160, dtype=np.int16), TARGET_RATE), done)
         deadline = time.monotonic() + 2
         while len(done.reports) < 3 and time.monotonic() < deadline:
             time.sleep(0.005)
