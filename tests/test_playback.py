@@ -320,6 +320,7 @@ def test_a_speaker_that_fails_while_playing_is_reported_once(
     assert caplog.records[0].getMessage().startswith("The speaker stopped (")
 
 
+@pytest.mark.audio
 @requires_espeak
 def test_speech_out_renders_off_the_caller_s_thread_and_reports_each_utterance_once() -> None:
     synthesizer = Synthesizer()
@@ -364,6 +365,7 @@ def test_speech_out_renders_off_the_caller_s_thread_and_reports_each_utterance_o
     assert not speech.busy
 
 
+@pytest.mark.audio
 @requires_espeak
 def test_the_session_hears_only_of_utterances_that_started() -> None:
     from voice.events import Say
