@@ -16,7 +16,8 @@ from voice.errors import AudioFileError
 log = logging.getLogger(__name__)
 
 TARGET_RATE = 16_000
-"""Sample rate of everything fed to the recognisers and the echo canceller."""
+"""The coach's one sample rate: recognisers, echo canceller, rendered speech and, when the device allows,
+the speaker stream."""
 MIN_RATE = 8_000
 """Lowest WAV sample rate accepted (telephone speech); lower rates cannot carry speech."""
 MAX_RATE = 384_000
