@@ -57,8 +57,11 @@ def write_wav(
     return path
 
 
-def noise(seconds: float, level: float, colour: str = "white", seed: int = 0) -> npt.NDArray[np.float64]:
-    """White, pink or brown noise at 16 kHz with an RMS level of ``level`` dB (full scale = 0 dB)."""
+def noise(
+    seconds: float, level: float, colour: str = "white", seed: int | np.random.Generator = 0
+) -> npt.NDArray[np.float64]:
+    """White, pink or brown noise at 16 kHz with an RMS level of ``level`` dB (full scale = 0 dB);
+    ``seed`` may also be a generator to draw from."""
     count = int(seconds * TARGET_RATE)
     spectrum = np.fft.rfft(np.random.default_rng(seed).normal(size=count))
     freqs = np.maximum(np.fft.rfftfreq(count, 1 / TARGET_RATE), 20.0)
