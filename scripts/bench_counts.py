@@ -16,14 +16,10 @@ import statistics
 import sys
 import threading
 import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from tests.conftest import PulseSink, _restart_portaudio, _set_environ
 from voice.clock import MonotonicClock
 from voice.content import load_content
 from voice.dialogue import Coach
@@ -34,6 +30,7 @@ from voice.runtime import RealtimeLoop
 from voice.session import Session
 from voice.settings import CoachSettings
 from voice.speech import open_voice
+from voice.testing.pulse import PulseSink, restart_portaudio, set_environ
 from voice.tts import SpeechSettings
 
 RATE = 16_000
@@ -123,8 +120,8 @@ def main() -> None:
     parser.add_argument("--rate", type=int, default=150)
     args = parser.parse_args()
     room = PulseSink.start()
-    _set_environ({"XDG_RUNTIME_DIR": str(room.runtime_dir), "PULSE_SERVER": room.server})
-    _restart_portaudio()
+    set_environ({"XDG_RUNTIME_DIR": str(room.runtime_dir), "PULSE_SERVER": room.server})
+    restart_portaudio()
     try:
         events, recorder, clock, sounds = run_session(args.rate)
     finally:

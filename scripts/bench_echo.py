@@ -19,15 +19,13 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from tests.conftest import PulseSink, _restart_portaudio, _set_environ, espeak_wav
-from tests.test_echo_loopback import Scene, play_scene
-from voice.echo import RATE
+from voice.pcm import TARGET_RATE
+from voice.testing.audio import espeak_wav
+from voice.testing.echo_room import Scene, play_scene
+from voice.testing.pulse import PulseSink, restart_portaudio, set_environ
 from voice.tts import Pcm, Synthesizer
 
 SENTENCES = (
@@ -53,13 +51,13 @@ def measure(scene: Scene, sentences: int) -> dict[str, list[float]]:
     return {
         "reduction": [scene.reduction(index) for index in coach_only],
         "first": [scene.reduction(0)],
-        "locked": [] if live.locked_at is None else [(live.locked_at - first_start) / RATE],
-        "ready": [] if live.ready_at is None else [(live.ready_at - first_start) / RATE],
+        "locked": [] if live.locked_at is None else [(live.locked_at - first_start) / TARGET_RATE],
+        "ready": [] if live.ready_at is None else [(live.ready_at - first_start) / TARGET_RATE],
         "person": [scene.person_error(index) for index in TALK_OVER],
         "person_gate": [scene.over_leftover(index, person=True) for index in TALK_OVER],
         "coach_gate": [scene.over_leftover(index) for index in coach_only],
-        "lag": [] if lag is None else [1000 * lag / RATE],
-        "cpu": [live.cpu_seconds / (len(scene.mic) / RATE)],
+        "lag": [] if lag is None else [1000 * lag / TARGET_RATE],
+        "cpu": [live.cpu_seconds / (len(scene.mic) / TARGET_RATE)],
         "lost": [float(live.lost)],
     }
 
@@ -104,9 +102,9 @@ def main() -> None:
     parser.add_argument("--verbose", action="store_true", help="print each sentence's figures")
     args = parser.parse_args()
     sink = PulseSink.start()
-    _set_environ({"XDG_RUNTIME_DIR": str(sink.runtime_dir), "PULSE_SERVER": sink.server})
+    set_environ({"XDG_RUNTIME_DIR": str(sink.runtime_dir), "PULSE_SERVER": sink.server})
     try:
-        _restart_portaudio()
+        restart_portaudio()
         synthesizer = Synthesizer()
         coach: list[Pcm] = [synthesizer.synthesize(text) for text in SENTENCES]
         synthesizer.close()

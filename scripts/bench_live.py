@@ -24,7 +24,6 @@ import os
 import resource
 import statistics
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -32,18 +31,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 if __name__ == "__main__" or TYPE_CHECKING:
     # The recogniser's worker process re-imports this file (as __mp_main__): without these it
     # loads what the coach's own worker loads, so its memory figure is the coach's.
-    from tests.conftest import PulseSink, _restart_portaudio, _set_environ, espeak_wav
     from voice.asr import ListenSettings
     from voice.asr_process import RecognizerProcess
     from voice.content import load_content
     from voice.listen import Utterance
     from voice.live import LiveSession, LiveSettings, open_microphone
     from voice.settings import CoachSettings
+    from voice.testing.audio import espeak_wav
+    from voice.testing.pulse import PulseSink, restart_portaudio, set_environ
     from voice.tts import SpeechSettings
 
 Event = dict[str, Any]
@@ -241,8 +239,8 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, format="%(message)s")
     sink = PulseSink.start()
-    _set_environ({"XDG_RUNTIME_DIR": str(sink.runtime_dir), "PULSE_SERVER": sink.server})
-    _restart_portaudio()
+    set_environ({"XDG_RUNTIME_DIR": str(sink.runtime_dir), "PULSE_SERVER": sink.server})
+    restart_portaudio()
     bench = None
     try:
         with tempfile.TemporaryDirectory() as folder:

@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
+import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from tests.conftest import PulseSink, espeak_wav, requires_espeak
-from voice.asr import load_asr_data, transcribe
+from tests.conftest import requires_espeak
+from voice.asr import load_asr_data
 from voice.audio_in import InputDevice, Microphone, find_device, format_devices, input_devices
 from voice.cli import main
 from voice.content import load_content
 from voice.engines.sphinx_engine import SphinxRecognizer
 from voice.errors import AudioDeviceError
-from voice.intent import Intent, IntentMatcher
-from voice.pcm import read_wav
+from voice.intent import IntentMatcher
+from voice.pcm import TARGET_RATE, read_wav
+from voice.recognize import recognize_pcm
+from voice.testing.audio import espeak_wav, write_wav
+from voice.testing.pulse import PulseSink
 
 DEVICES = [
     InputDevice(0, "HDA Intel PCH: ALC257 Analog (hw:0,0)", 2, 48000, False),
@@ -65,26 +67,22 @@ def test_list_devices_shows_the_virtual_microphone(
 
 def room_wav(folder: Path, text: str) -> Path:
     """A person's command with a second of quiet room around it (a real microphone is never silent)."""
-    import wave
-
     speech = read_wav(espeak_wav(folder, text)).astype(np.float64)
-    samples = np.concatenate([np.zeros(16000), speech, np.zeros(16000)])
+    samples = np.concatenate([np.zeros(TARGET_RATE), speech, np.zeros(TARGET_RATE)])
     samples += np.random.default_rng(0).normal(0, 3e-4, len(samples))
-    path = folder / "person.wav"
-    with wave.open(str(path), "wb") as handle:
-        handle.setnchannels(1)
-        handle.setsampwidth(2)
-        handle.setframerate(16000)
-        handle.writeframes((samples * 32767).astype("<i2").tobytes())
-    return path
+    return write_wav(folder / "person.wav", samples)
 
 
-def captured(microphone: Microphone, deadline: float, heard: list[Intent]) -> Iterator[bytes]:
-    """Microphone blocks until something was heard or the deadline passed."""
-    while time.monotonic() < deadline and not heard:
-        block = microphone.read(0.2)
-        if block:
-            yield block
+def record_while(microphone: Microphone, player: subprocess.Popen[bytes], tail: float = 0.5) -> bytes:
+    """Everything the microphone hears while ``player`` runs, and ``tail`` seconds of audio after."""
+    audio = bytearray()
+    after = 0
+    while after < tail * TARGET_RATE * 2:
+        block = microphone.read(0.5) or b""
+        audio += block
+        if player.poll() is not None:
+            after += len(block)
+    return bytes(audio)
 
 
 @requires_espeak
@@ -98,11 +96,8 @@ def test_command_played_into_the_room_is_recognised_from_the_pulse_device(
     recognizer = SphinxRecognizer.for_content(content, load_asr_data())
     matcher = IntentMatcher(content)
     wav = room_wav(tmp_path, "start the hamstring stretch")
-    heard: list[Intent] = []
     with Microphone(find_device("pulse")) as microphone:
-        player = pulse_sink.play(wav)
-        for _, transcript in transcribe(captured(microphone, time.monotonic() + 8.0, heard), recognizer):
-            heard.append(matcher.match(transcript.text, transcript.confidence))
-        player.wait(5)
+        audio = record_while(microphone, pulse_sink.play(wav))
     assert microphone.dropped == 0
-    assert [(intent.name, intent.exercise) for intent in heard[:1]] == [("start", "hamstring")]
+    record = recognize_pcm(audio, recognizer, matcher)
+    assert (record["intent"], record["exercise"]) == ("start", "hamstring")

@@ -7,26 +7,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.conftest import espeak_wav, requires_espeak
+from tests.conftest import requires_espeak
 from voice.endpoint import Endpointer, Event, Kind, speech_span, utterances
+from voice.pcm import TARGET_RATE as RATE
 from voice.pcm import read_wav
-
-RATE = 16000
+from voice.testing.audio import espeak_wav, noise
 
 
 def pcm(samples: np.ndarray) -> bytes:
     data: bytes = np.clip(np.rint(samples * 32767), -32768, 32767).astype("<i2").tobytes()
     return data
-
-
-def noise(seconds: float, level_db: float, colour: str = "white", seed: int = 0) -> np.ndarray:
-    count = int(seconds * RATE)
-    spectrum = np.fft.rfft(np.random.default_rng(seed).normal(size=count))
-    freqs = np.maximum(np.fft.rfftfreq(count, 1 / RATE), 20.0)
-    spectrum *= {"white": 1.0, "pink": freqs**-0.5, "brown": 1 / freqs}[colour]
-    shaped: np.ndarray = np.fft.irfft(spectrum, count)
-    scaled: np.ndarray = shaped / np.sqrt(np.mean(shaped**2)) * 10 ** (level_db / 20)
-    return scaled
 
 
 def in_blocks(data: bytes, endpointer: Endpointer, block: int = 640) -> list[Event]:

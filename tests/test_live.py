@@ -17,13 +17,15 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import PulseSink, espeak_wav, requires_espeak
+from tests.conftest import requires_espeak
 from voice.asr import ListenSettings, open_recognizer
 from voice.content import load_content
 from voice.errors import AudioDeviceError
 from voice.intent import Intent
 from voice.live import LiveSession, LiveSettings
 from voice.settings import CoachSettings
+from voice.testing.audio import espeak_wav
+from voice.testing.pulse import PulseSink
 from voice.tts import SpeechSettings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,6 +75,14 @@ class LiveCoach:
             time.sleep(0.05)
         raise AssertionError(f"no such event in {timeout} s; log: {self.events()[-12:]}; "
                              f"stderr: {self.stderr_so_far()}")
+
+    def none_for(self, unwanted: Callable[[Event], bool], seconds: float, after: float) -> None:
+        """Fail as soon as an ``unwanted`` event later than ``after`` appears within ``seconds``."""
+        try:
+            event = self.wait_for(unwanted, seconds, after)
+        except AssertionError:
+            return
+        raise AssertionError(f"unexpected event {event}; log: {self.events()[-12:]}")
 
     def stderr_so_far(self) -> str:
         """The coach's log so far, without ALSA's underrun chatter."""
@@ -145,7 +155,7 @@ def test_stop_during_a_hold_cuts_speech_and_ends_counting(coach: LiveCoach) -> N
     reach_a_hold(coach)
     coach.speak("stop")
     heard = coach.wait_for(lambda e: e["type"] == "heard" and e["intent"] == "stop", timeout=10)
-    time.sleep(6)  # longer than the gap between two counts
+    coach.none_for(lambda e: e["type"] == "count", 6, heard["t"])  # longer than the gap between two counts
     assert events_after(coach, heard, "count") == []
     states = [e["state"] for e in events_after(coach, heard, "state")]
     assert states and states[-1] in ("idle", "stopped")
@@ -156,11 +166,9 @@ def test_ouch_during_a_hold_gives_the_safety_response(coach: LiveCoach, private_
     reach_a_hold(coach)
     coach.speak("ouch")
     heard = coach.wait_for(lambda e: e["type"] == "heard" and e["intent"] == "pain", timeout=10)
-    safety = coach.wait_for(
-        lambda e: e["type"] == "say" and e["kind"] == "safety", timeout=5, after=heard["t"] - 0.01
-    )
-    assert safety["t"] - heard["t"] < 0.5
-    time.sleep(8)
+    coach.wait_for(lambda e: e["type"] == "say" and e["kind"] == "safety", timeout=5, after=heard["t"] - 0.01)
+    assert events_after(coach, heard, "say")[0]["kind"] == "safety"  # at once: the very next thing said
+    coach.none_for(lambda e: e["type"] == "count", 8, heard["t"])
     assert events_after(coach, heard, "count") == []
     assert [e["state"] for e in events_after(coach, heard, "state")][-1] == "safety"
     assert coach.finish()[0] == 0
@@ -182,7 +190,7 @@ def test_the_coach_never_acts_on_its_own_voice_through_a_whole_exercise(coach: L
     finished = coach.wait_for(
         lambda e: e["type"] == "state" and e["state"] in ("idle", "stopped"), timeout=240, after=started["t"]
     )
-    time.sleep(2)
+    coach.none_for(lambda e: e["type"] == "heard" and e["intent"] != "none", 2, finished["t"])
     own = [e for e in events_after(coach, started, "heard") if e["intent"] != "none"]
     assert own == [], own
     assert len(events_after(coach, started, "count")) >= 8  # eight repetitions

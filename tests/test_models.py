@@ -159,3 +159,24 @@ def test_a_destination_that_is_a_file_is_one_line(tmp_path: Path, archive: bytes
     zipped.write_bytes(archive)
     with pytest.raises(ModelError, match="cannot make the model folder here: File exists"):
         models.install(pin_for(archive, "unused"), zipped, from_file=zipped, progress=None)
+
+
+def test_a_downloaded_model_goes_to_the_users_data_folder_and_is_found_there(
+    tmp_path: Path, archive: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("VOSK_MODEL_PATH", raising=False)
+    monkeypatch.setattr(models, "checkout_models_dir", lambda: None)  # as when installed from a wheel
+    zipped = tmp_path / "copy.zip"
+    zipped.write_bytes(archive)
+    installed = models.install(pin_for(archive, "unused"), from_file=zipped, progress=None)
+    assert installed == tmp_path / "data" / "stretch-coach" / "models" / models.ENGLISH.name
+    assert models.find_model() == installed
+
+
+def test_a_checkout_searches_its_own_models_folder_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("VOSK_MODEL_PATH", raising=False)
+    checkout = models.checkout_models_dir()
+    assert checkout is not None and (checkout / "README.md").is_file()
+    assert models.search_places()[0] == checkout

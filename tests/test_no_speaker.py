@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import PulseSink
+from voice.testing.pulse import PulseSink
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -19,6 +19,7 @@ from voice.pcm import (
     read_wav_pcm16k,
     resample,
 )
+from voice.testing.audio import rms, write_wav
 
 
 def tone(rate: int, seconds: float, freq: float, amplitude: float = 0.5) -> np.ndarray:
@@ -26,27 +27,10 @@ def tone(rate: int, seconds: float, freq: float, amplitude: float = 0.5) -> np.n
     return amplitude * np.sin(2 * np.pi * freq * t)
 
 
-def write(path: Path, samples: np.ndarray, rate: int, channels: int = 1, width: int = 2) -> Path:
-    pcm = np.repeat(samples[:, None], channels, axis=1).reshape(-1)
-    with wave.open(str(path), "wb") as handle:
-        handle.setnchannels(channels)
-        handle.setsampwidth(width)
-        handle.setframerate(rate)
-        if width == 2:
-            handle.writeframes((pcm * 32767).astype("<i2").tobytes())
-        else:
-            handle.writeframes(((pcm * 127) + 128).astype(np.uint8).tobytes())
-    return path
-
-
-def rms(samples: np.ndarray) -> float:
-    return float(np.sqrt(np.mean(np.square(samples))))
-
-
 @pytest.mark.parametrize("rate", [8000, 11025, 16000, 22050, 32000, 44100, 48000, 96000])
 @pytest.mark.parametrize("channels", [1, 2])
 def test_any_rate_and_channel_count_becomes_16k_mono(tmp_path: Path, rate: int, channels: int) -> None:
-    path = write(tmp_path / "a.wav", tone(rate, 1.0, 1000), rate, channels)
+    path = write_wav(tmp_path / "a.wav", tone(rate, 1.0, 1000), rate, channels)
     samples = read_wav(path)
     assert len(samples) == 16000
     assert rms(samples[1000:-1000]) == pytest.approx(0.5 / np.sqrt(2), rel=0.02)
@@ -55,7 +39,7 @@ def test_any_rate_and_channel_count_becomes_16k_mono(tmp_path: Path, rate: int, 
 
 
 def test_downsampling_removes_what_16k_cannot_carry(tmp_path: Path) -> None:
-    path = write(tmp_path / "a.wav", tone(48000, 1.0, 11000), 48000)
+    path = write_wav(tmp_path / "a.wav", tone(48000, 1.0, 11000), 48000)
     assert rms(read_wav(path)[1000:-1000]) < 0.005  # would alias to 5 kHz without the low-pass
 
 
@@ -63,7 +47,7 @@ def test_stereo_channels_are_averaged(tmp_path: Path) -> None:
     left, right = tone(16000, 0.5, 500), np.zeros(8000)
     pcm = (np.stack([left, right], axis=1).reshape(-1) * 32767).astype("<i2")
     path = tmp_path / "s.wav"
-    with wave.open(str(path), "wb") as handle:
+    with wave.open(str(path), "wb") as handle:  # two channels that differ, unlike write_wav's
         handle.setnchannels(2)
         handle.setsampwidth(2)
         handle.setframerate(16000)
@@ -134,8 +118,8 @@ def test_unusable_files_get_one_clear_line(blob: bytes, message: str) -> None:
 
 def test_eight_bit_file_is_rejected_and_8khz_accepted(tmp_path: Path) -> None:
     with pytest.raises(AudioFileError, match="8-bit audio is not supported"):
-        read_wav(write(tmp_path / "8bit.wav", tone(16000, 0.2, 440), 16000, width=1))
-    assert len(read_wav(write(tmp_path / "8k.wav", tone(8000, 0.5, 440), 8000))) == 8000
+        read_wav(write_wav(tmp_path / "8bit.wav", tone(16000, 0.2, 440), 16000, width=1))
+    assert len(read_wav(write_wav(tmp_path / "8k.wav", tone(8000, 0.5, 440), 8000))) == 8000
 
 
 def test_missing_file_and_folder(tmp_path: Path) -> None:

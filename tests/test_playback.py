@@ -14,10 +14,13 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from tests.conftest import PulseSink, requires_espeak
+from tests.conftest import requires_espeak
+from voice.pcm import FILTER_SPAN, TARGET_RATE
 from voice.playback import Clip, NullOutput, SoundDeviceOutput, SpeakerStream, open_output
 from voice.speech import SpeechOut
-from voice.tts import RATE, Pcm, Synthesizer
+from voice.testing.audio import rms
+from voice.testing.pulse import PulseSink
+from voice.tts import Pcm, Synthesizer
 
 Audio = npt.NDArray[np.float32]
 STEP = "Hold your left leg behind the knee with both hands."
@@ -26,26 +29,33 @@ LOUD = 0.02
 
 
 class Recorder:
-    """Records the sink's monitor at 16 kHz and notes, per block, when it arrived (time.monotonic)."""
+    """Records the sink's monitor at 16 kHz."""
 
     def __init__(self, device: str) -> None:
         import sounddevice as sd
 
         self.blocks: list[Audio] = []
-        self.arrivals: list[tuple[float, int]] = []
         self.overflows = 0
         self._count = 0
+        self._grew = threading.Condition()
         self._stream = sd.InputStream(
-            samplerate=RATE, blocksize=160, channels=1, dtype="float32", device=device, latency=0.04,
+            samplerate=TARGET_RATE, blocksize=160, channels=1, dtype="float32", device=device, latency=0.04,
             callback=self._callback,
         )
 
     def _callback(self, indata: Any, frames: int, when: Any, status: Any) -> None:
-        now = time.monotonic()
-        self.blocks.append(indata[:, 0].copy())
-        self._count += frames
-        self.arrivals.append((now, self._count))
-        self.overflows += bool(status.input_overflow)
+        with self._grew:
+            self.blocks.append(indata[:, 0].copy())
+            self._count += frames
+            self.overflows += bool(status.input_overflow)
+            self._grew.notify_all()
+
+    def wait_for(self, seconds: float) -> None:
+        """Wait until ``seconds`` more audio has been recorded (from now)."""
+        with self._grew:
+            target = self._count + round(seconds * TARGET_RATE)
+            recorded = self._grew.wait_for(lambda: self._count >= target, timeout=seconds + 10)
+        assert recorded, "the recording stalled"
 
     def __enter__(self) -> Recorder:
         self._stream.start()
@@ -59,15 +69,6 @@ class Recorder:
         """Everything recorded."""
         return np.concatenate(self.blocks)
 
-    def produced_by(self, moment: float) -> float:
-        """A lower bound of how many samples the sink had produced by ``moment`` (time.monotonic).
-
-        Sample i is produced at p0 + i / RATE and can only arrive after that, so every block gives
-        p0 <= arrival - (last index) / RATE; the smallest such bound is the tightest.
-        """
-        p0 = min(arrival - (count - 1) / RATE for arrival, count in self.arrivals)
-        return (moment - p0) * RATE
-
 
 def loud_span(audio: Audio) -> tuple[int, int]:
     """First and last sample above LOUD."""
@@ -76,16 +77,12 @@ def loud_span(audio: Audio) -> tuple[int, int]:
     return int(loud[0]), int(loud[-1])
 
 
-def rms(samples: npt.NDArray[Any]) -> float:
-    return float(np.sqrt(np.mean(samples.astype(np.float64) ** 2)))
-
-
 @pytest.fixture(scope="module")
 def speaker(pulse_sink: PulseSink) -> Iterator[SoundDeviceOutput]:
     """The null sink's speaker, once its stream flows (a new stream stalls ~2 s on the idle null sink)."""
     output = SoundDeviceOutput(pulse_sink.device)
     deadline = time.monotonic() + 5
-    while output.stream.played < RATE // 4 and time.monotonic() < deadline:
+    while output.stream.played < TARGET_RATE // 4 and time.monotonic() < deadline:
         time.sleep(0.01)
     yield output
     output.close()
@@ -107,11 +104,19 @@ class Finished:
         self.played_at: list[int] = []
         self.event = threading.Event()
         self._output = output
+        self._reported = threading.Condition()
 
     def __call__(self, interrupted: bool) -> None:
-        self.reports.append(interrupted)
-        self.played_at.append(self._output.stream.played if self._output else 0)
-        self.event.set()
+        with self._reported:
+            self.reports.append(interrupted)
+            self.played_at.append(self._output.stream.played if self._output else 0)
+            self.event.set()
+            self._reported.notify_all()
+
+    def wait_for(self, count: int, timeout: float = 10.0) -> None:
+        """Wait until ``count`` reports have come in."""
+        with self._reported:
+            assert self._reported.wait_for(lambda: len(self.reports) >= count, timeout), self.reports
 
 
 @pytest.mark.pulse
@@ -122,14 +127,14 @@ def test_speech_played_to_the_sink_comes_back_on_its_monitor(speaker: SoundDevic
     synthesizer.close()
     done = Finished()
     with Recorder("pulse") as recorder:
-        time.sleep(0.3)
+        recorder.wait_for(0.3)
         speaker.play(pcm, done)
-        assert done.event.wait(pcm.duration + 3)
-        time.sleep(0.3)
+        assert done.event.wait(pcm.duration + 10)
+        recorder.wait_for(0.3)
     assert done.reports == [False]
     heard = recorder.audio()
     first, last = loud_span(heard)
-    assert (last - first) / RATE == pytest.approx(pcm.duration, abs=0.05)
+    assert (last - first) / TARGET_RATE == pytest.approx(pcm.duration, abs=0.05)  # samples, not seconds
     played = pcm.floats()
     start = best_lag(heard, played, first)
     section = heard[start : start + len(played)]
@@ -143,10 +148,13 @@ class Collected:
     """A Reference that keeps what it is given."""
 
     def __init__(self) -> None:
-        self.count = 0
+        self.blocks: list[Audio] = []
 
     def write(self, samples: Audio) -> None:
-        self.count += len(samples)
+        self.blocks.append(samples.copy())
+
+    def audio(self) -> Audio:
+        return np.concatenate(self.blocks)
 
 
 @pytest.mark.pulse
@@ -161,69 +169,76 @@ def test_a_device_that_refuses_16_khz_gets_resampled_sound(pulse_sink: PulseSink
     done = Finished()
     try:
         with Recorder(pulse_sink.device) as recorder:
-            time.sleep(0.3)
+            recorder.wait_for(0.3)
             stream.play(Clip(pcm.floats(), lambda: None, done))
-            assert done.event.wait(pcm.duration + 5)
-            time.sleep(0.3)
-        played = stream.played
+            assert done.event.wait(pcm.duration + 10)
+            recorder.wait_for(0.3)
     finally:
         stream.close()
+    played = stream.played  # closed: no callback can add to it or to the reference any more
     assert done.reports == [False]
     heard = recorder.audio()
     first, last = loud_span(heard)
-    assert (last - first) / RATE == pytest.approx(pcm.duration, abs=0.05)
+    assert (last - first) / TARGET_RATE == pytest.approx(pcm.duration, abs=0.05)
     start = best_lag(heard, pcm.floats(), first)
     assert np.corrcoef(heard[start : start + len(pcm.samples)], pcm.floats())[0, 1] > 0.9
-    assert reference.count == pytest.approx(played * RATE / 44100, abs=2)  # the echo reference stays 16 kHz
+    # The echo reference stays 16 kHz: as many samples as were played, less the resampler's lag, and
+    # the clip itself in them.
+    reference_audio = reference.audio()
+    expected = played * TARGET_RATE / 44100
+    assert expected - FILTER_SPAN <= len(reference_audio) <= expected + 1
+    at = best_lag(reference_audio, pcm.floats(), loud_span(reference_audio)[0])
+    # (16 -> 44.1 -> 16 kHz loses only the top of the band)
+    assert np.corrcoef(reference_audio[at : at + len(pcm.samples)], pcm.floats())[0, 1] > 0.95
 
 
-def cut_once(speaker: SoundDeviceOutput, device: str) -> tuple[float, int, Recorder, Finished]:
-    """Play a 4 s tone, cut it after 1 s; returns when cut() was called and the samples handed before."""
-    tone = (0.3 * 32767 * np.sin(2 * np.pi * 440 * np.arange(4 * RATE) / RATE)).astype(np.int16)
+TONE_SECONDS = 4
+"""Length of the tone that is cut."""
+CUT_AFTER = 1.0
+"""Seconds of the tone handed to the device before it is cut."""
+DEVICE_BUFFER = 0.25
+"""Sound the device and the sound server may still hold after a cut, with room for a busy machine
+(about 40 ms measured through the null sink)."""
+
+
+def cut_once(speaker: SoundDeviceOutput, device: str) -> tuple[int, int, Recorder, Finished]:
+    """Play a tone, cut it once ``CUT_AFTER`` seconds of it were handed to the device; returns the
+    sample counts when it started and when it was cut, the recording and the reports."""
+    seconds = np.arange(TONE_SECONDS * TARGET_RATE) / TARGET_RATE
+    tone = (0.3 * 32767 * np.sin(2 * np.pi * 440 * seconds)).astype(np.int16)
     started = threading.Event()
     done = Finished(speaker)
     with Recorder(device) as recorder:
-        time.sleep(0.3)
-        speaker.play(Pcm(tone, RATE), done, started.set)
-        assert started.wait(2.0)
-        time.sleep(1.0)
+        recorder.wait_for(0.3)
+        speaker.play(Pcm(tone, TARGET_RATE), done, started.set)
+        assert started.wait(10)
+        started_at = speaker.stream.played
+        while speaker.stream.played - started_at < CUT_AFTER * TARGET_RATE:
+            recorder.wait_for(0.01)
         played_before = speaker.stream.played
-        cut_at = time.monotonic()
         speaker.cut()
-        assert done.event.wait(1.0)
-        time.sleep(0.3)
-    return cut_at, played_before, recorder, done
-
-
-def sound_after_cut_ms(speaker: SoundDeviceOutput, device: str) -> float:
-    """One cut: checks the callback's reaction and returns an upper bound of the sound heard after it."""
-    cut_at, played_before, recorder, done = cut_once(speaker, device)
-    assert done.reports == [True]
-    assert not speaker.busy
-    # The callback hands at most the block in progress after cut(), then silence.
-    handed_after = done.played_at[0] - played_before - 160  # the block that applied the cut is silent
-    assert handed_after <= 160
-    if recorder.overflows:  # samples were lost, so recording positions no longer map to time
-        return float("nan")
-    # The recording's last loud sample, against a lower bound of what the sink had produced when
-    # cut() was called: an upper bound of the sound after cut() (device buffer + callback reaction).
-    _, last = loud_span(recorder.audio())
-    return 1000 * (last + 1 - recorder.produced_by(cut_at)) / RATE
+        assert done.event.wait(10)
+        recorder.wait_for(DEVICE_BUFFER + 0.1)
+    return started_at, played_before, recorder, done
 
 
 @pytest.mark.pulse
-def test_cut_stops_the_sound_within_50_ms(speaker: SoundDeviceOutput, pulse_sink: PulseSink) -> None:
-    figures = [sound_after_cut_ms(speaker, pulse_sink.device) for _ in range(3)]
-    measured = [ms for ms in figures if ms == ms]
-    print(f"sound after cut(), upper bounds: {', '.join(f'{ms:.1f}' for ms in measured)} ms")
-    assert len(measured) >= 2, "the recording kept overflowing"
-    assert float(np.median(measured)) <= 50, f"{figures} ms of sound after cut()"
-    assert max(measured) <= 80
+def test_cut_stops_the_sound_within_a_block(speaker: SoundDeviceOutput, pulse_sink: PulseSink) -> None:
+    started_at, played_before, recorder, done = cut_once(speaker, pulse_sink.device)
+    assert done.reports == [True]
+    assert not speaker.busy
+    # The callback hands at most the block in progress after cut(); the block that applies it is silent.
+    assert done.played_at[0] - played_before <= 2 * 160
+    # What was heard is what was handed before the cut plus at most the device's buffer, not the
+    # rest of the tone. (scripts/bench_live.py measures barge-in: a spoken "stop" to the cut.)
+    first, last = loud_span(recorder.audio())
+    handed = played_before - started_at + 160
+    assert (last - first) / TARGET_RATE <= (handed / TARGET_RATE) + DEVICE_BUFFER < TONE_SECONDS
 
 
 @pytest.mark.pulse
 def test_cut_drops_the_queue_and_reports_every_sound(speaker: SoundDeviceOutput) -> None:
-    beep = Pcm((0.2 * 32767 * np.sin(np.arange(RATE) / 3)).astype(np.int16), RATE)
+    beep = Pcm((0.2 * 32767 * np.sin(np.arange(TARGET_RATE) / 3)).astype(np.int16), TARGET_RATE)
     reports: list[tuple[int, bool]] = []
     started = threading.Event()
     speaker.play(beep, lambda cut: reports.append((0, cut)), started.set)
@@ -244,21 +259,24 @@ def test_speech_out_says_phrases_in_order_and_cut_drops_the_rest(speaker: SoundD
     synthesizer = Synthesizer()
     speech = SpeechOut(synthesizer, speaker)
     events: list[str] = []
-    finished = threading.Event()
+    step_started, step_done = threading.Event(), threading.Event()
 
     def done(word: str, cut: bool) -> None:
         events.append(f"done {word} {cut}")
+
+    def step_finished(cut: bool) -> None:
+        events.append(f"done step {cut}")
+        step_done.set()
 
     try:
         speech.prepare(["one"])
         for word in ("one", "two", "three"):
             speech.say(word, on_start=functools.partial(events.append, f"start {word}"),
                        on_done=functools.partial(done, word))
-        speech.say(STEP, on_start=finished.set, on_done=lambda cut: events.append(f"done step {cut}"))
-        assert finished.wait(10)
-        time.sleep(0.3)
+        speech.say(STEP, on_start=step_started.set, on_done=step_finished)
+        assert step_started.wait(10)
         speech.cut()
-        time.sleep(0.1)
+        assert step_done.wait(10)
     finally:
         speech.close()
         synthesizer.close()
@@ -278,31 +296,31 @@ def test_a_speaker_that_fails_while_playing_is_reported_once(
         output = SoundDeviceOutput(pulse_sink.device)
     finally:
         os.environ["PULSE_SERVER"] = pulse_sink.server
-    tone = Pcm((0.2 * 32767 * np.sin(np.arange(5 * RATE) / 3)).astype(np.int16), RATE)
+    tone = Pcm((0.2 * 32767 * np.sin(np.arange(5 * TARGET_RATE) / 3)).astype(np.int16), TARGET_RATE)
     done = Finished()
     started = threading.Event()
     try:
         with caplog.at_level(logging.WARNING, logger="voice.playback"):
             output.play(tone, done, started.set)
-            assert started.wait(3)
-            time.sleep(0.5)
+            assert started.wait(10)
             spare.stop()  # the sound server goes away mid-sentence
-            assert done.event.wait(4.5), "the cut-off sound was never reported"
-            assert done.reports == [True]
-            output.play(Pcm(tone.samples[: RATE // 5], RATE), done)  # carries on silently, same timing
+            done.wait_for(1)
+            assert done.reports == [True], "the cut-off sound was reported as played"
+            # carries on silently, taking the sound's time
             started_at = time.monotonic()
-            deadline = started_at + 2
-            while len(done.reports) < 2 and time.monotonic() < deadline:
-                time.sleep(0.005)
+            output.play(Pcm(tone.samples[: TARGET_RATE // 5], TARGET_RATE), done)
+            done.wait_for(2)
+            took = time.monotonic() - started_at
     finally:
         output.close()
         spare.stop()
     assert done.reports == [True, False]
-    assert time.monotonic() - started_at == pytest.approx(0.2, abs=0.1)
+    assert took >= 0.2
     assert [record.levelname for record in caplog.records] == ["ERROR"]
     assert caplog.records[0].getMessage().startswith("The speaker stopped (")
 
 
+@pytest.mark.audio
 @requires_espeak
 def test_speech_out_renders_off_the_caller_s_thread_and_reports_each_utterance_once() -> None:
     synthesizer = Synthesizer()
@@ -310,36 +328,51 @@ def test_speech_out_renders_off_the_caller_s_thread_and_reports_each_utterance_o
     reports: dict[str, list[bool]] = {}
     started: list[str] = []
     texts = [f"Uncached sentence number {n}, long enough to take a while to render." for n in range(4)]
+    rendered_on: set[str] = set()
+    render = synthesizer.synthesize
+
+    def spy(*args: Any) -> Pcm:
+        rendered_on.add(threading.current_thread().name)
+        return render(*args)
+
+    synthesizer.synthesize = spy  # type: ignore[method-assign]
+    first_started = threading.Event()
+    reported = threading.Condition()
+
     def done(text: str, cut: bool) -> None:
-        reports.setdefault(text, []).append(cut)
+        with reported:
+            reports.setdefault(text, []).append(cut)
+            reported.notify_all()
+
+    def on_start(text: str) -> None:
+        started.append(text)
+        first_started.set()
 
     try:
-        began = time.perf_counter()
         for text in texts:
-            on_start = functools.partial(started.append, text)
-            speech.say(text, on_done=functools.partial(done, text), on_start=on_start)
-        took = time.perf_counter() - began
-        time.sleep(0.3)  # the first is playing by now, the rest queued or being rendered
+            when_done, when_started = functools.partial(done, text), functools.partial(on_start, text)
+            speech.say(text, on_done=when_done, on_start=when_started)
+        assert first_started.wait(10)  # the first is playing; the rest are queued or being rendered
         speech.cut()
-        deadline = time.monotonic() + 5
-        while len(reports) < len(texts) and time.monotonic() < deadline:
-            time.sleep(0.01)
-        time.sleep(0.2)
+        with reported:
+            assert reported.wait_for(lambda: len(reports) == len(texts), timeout=10)
     finally:
-        speech.close()
+        speech.close()  # joins the rendering thread: nothing can be reported after this
         synthesizer.close()
-    assert took < 0.02 * len(texts), f"say() blocked for {took:.3f} s"
+    assert rendered_on and threading.current_thread().name not in rendered_on
     assert reports == {text: [True] for text in texts}
     assert started == texts[:1]
     assert not speech.busy
 
 
+@pytest.mark.audio
 @requires_espeak
 def test_the_session_hears_only_of_utterances_that_started() -> None:
     from voice.events import Say
     from voice.speech import SessionSpeech
 
     heard: list[str] = []
+    last_finished = threading.Event()
 
     class Listener:
         def speech_started(self, say: Say) -> None:
@@ -347,6 +380,8 @@ def test_the_session_hears_only_of_utterances_that_started() -> None:
 
         def speech_finished(self, say: Say, interrupted: bool) -> None:
             heard.append(f"finished {say.utterance} {interrupted}")
+            if say.utterance == 3:
+                last_finished.set()
 
     synthesizer = Synthesizer()
     speech = SpeechOut(synthesizer, NullOutput())
@@ -356,7 +391,7 @@ def test_the_session_hears_only_of_utterances_that_started() -> None:
         port.say(Say(1, "one", "count", 150))
         port.say(Say(2, "two", "count", 150))
         port.say(Say(3, "five", "count", 150, interrupt=True))
-        time.sleep(1.5)
+        assert last_finished.wait(10)
     finally:
         speech.close()
         synthesizer.close()
@@ -365,17 +400,15 @@ def test_the_session_hears_only_of_utterances_that_started() -> None:
 
 def test_null_output_takes_the_sound_s_time() -> None:
     output = NullOutput()
-    pcm = Pcm(np.zeros(int(0.3 * RATE), dtype=np.int16), RATE)
+    pcm = Pcm(np.zeros(int(0.3 * TARGET_RATE), dtype=np.int16), TARGET_RATE)
     done = Finished()
     started = time.monotonic()
     output.play(pcm, done)
     output.play(pcm, done)
     assert output.busy
-    deadline = started + 3
-    while len(done.reports) < 2 and time.monotonic() < deadline:
-        time.sleep(0.005)
+    done.wait_for(2)
+    assert time.monotonic() - started >= 0.6  # one after the other, each for its duration
     assert done.reports == [False, False]
-    assert time.monotonic() - started == pytest.approx(0.6, abs=0.1)
     output.play(pcm, done)
     output.cut()
     assert done.reports == [False, False, True]
@@ -387,10 +420,8 @@ def test_no_speaker_is_said_once(caplog: pytest.LogCaptureFixture) -> None:
         output = open_output("no such speaker 42")
         done = Finished()
         for _ in range(3):
-            output.play(Pcm(np.zeros(160, dtype=np.int16), RATE), done)
-        deadline = time.monotonic() + 2
-        while len(done.reports) < 3 and time.monotonic() < deadline:
-            time.sleep(0.005)
+            output.play(Pcm(np.zeros(160, dtype=np.int16), TARGET_RATE), done)
+        done.wait_for(3)
     assert isinstance(output, NullOutput)
     assert done.reports == [False, False, False]
     messages = [record.getMessage() for record in caplog.records]

@@ -3,28 +3,17 @@
 from __future__ import annotations
 
 import json
-import wave
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from tests.conftest import espeak_wav, requires_espeak
+from tests.conftest import requires_espeak
 from voice.cli import main
 from voice.pcm import read_wav, resample
+from voice.testing.audio import espeak_wav, write_wav
 
 KEYS = ["file", "transcript", "intent", "exercise", "confidence", "decode_ms"]
-
-
-def write_wav(path: Path, samples: np.ndarray, rate: int, channels: int, width: int = 2) -> Path:
-    frames = np.repeat(samples[:, None], channels, axis=1).reshape(-1)
-    with wave.open(str(path), "wb") as handle:
-        handle.setnchannels(channels)
-        handle.setsampwidth(width)
-        handle.setframerate(rate)
-        data = (frames * 32767).astype("<i2") if width == 2 else (frames * 127 + 128).astype(np.uint8)
-        handle.writeframes(data.tobytes())
-    return path
 
 
 @pytest.fixture(scope="module")

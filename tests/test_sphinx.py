@@ -7,17 +7,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.conftest import espeak_wav, requires_espeak
+from tests.conftest import requires_espeak
 from voice.asr import AsrData, load_asr_data
 from voice.content import Content, load_content
 from voice.engines.sphinx_engine import SphinxRecognizer, tone_share
 from voice.errors import ContentError
-from voice.grammar import to_jsgf, word_graph
+from voice.grammar import word_graph
 from voice.intent import IntentMatcher
+from voice.pcm import TARGET_RATE as RATE
 from voice.pcm import float_to_pcm16, read_wav
 from voice.recognize import recognize_pcm
-
-RATE = 16000
+from voice.testing.audio import espeak_wav
 
 INTENT_PHRASES = {
     "routine": "start the full routine",
@@ -109,16 +109,6 @@ def test_word_graph_accepts_exactly_the_phrases(content: Content) -> None:
     assert all(graph.accepts(phrase.text) for phrase in content.phrases)
     assert not graph.accepts("start the") and not graph.accepts("hamstring start")
     assert len(graph.edges) < 300  # shared prefixes and suffixes: far fewer states than words
-
-
-def test_jsgf_from_the_same_graph_parses_in_pocketsphinx(content: Content) -> None:
-    import pocketsphinx
-
-    decoder = pocketsphinx.Decoder(lm=None, loglevel="FATAL")
-    words = sorted(load_asr_data().pronunciations.items())
-    for index, (word, phones) in enumerate(words):
-        decoder.add_word(word, phones[0], index == len(words) - 1)
-    decoder.add_jsgf_string("commands", to_jsgf(word_graph(p.text for p in content.phrases)))
 
 
 def test_missing_pronunciation_is_a_content_error(content: Content) -> None:

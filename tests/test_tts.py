@@ -10,9 +10,11 @@ import pytest
 
 from tests.conftest import requires_espeak
 from voice.errors import SpeechError
-from voice.tts import RATE, Pcm, SpeechSettings, Synthesizer
+from voice.pcm import TARGET_RATE
+from voice.testing.audio import rms
+from voice.tts import Pcm, SpeechSettings, Synthesizer
 
-pytestmark = requires_espeak
+pytestmark = [pytest.mark.audio, requires_espeak]
 STEP = "Hold your left leg behind the knee with both hands."
 """A typical step; six words or more."""
 
@@ -25,15 +27,11 @@ def synthesizer() -> Iterator[Synthesizer]:
     synth.close()
 
 
-def rms(pcm: Pcm) -> float:
-    return float(np.sqrt(np.mean(pcm.samples.astype(np.float64) ** 2)))
-
-
 def test_a_step_is_real_speech_of_plausible_length(synthesizer: Synthesizer) -> None:
     pcm = synthesizer.synthesize(STEP)
-    assert pcm.rate == RATE and pcm.samples.dtype == np.int16 and pcm.samples.ndim == 1
+    assert pcm.rate == TARGET_RATE and pcm.samples.dtype == np.int16 and pcm.samples.ndim == 1
     assert 1.0 < pcm.duration < 5.0  # ten words at 150 words per minute: about 3 s
-    assert rms(pcm) > 1000  # of 32767: clearly not silence
+    assert rms(pcm.samples) > 1000  # of 32767: clearly not silence
     assert abs(int(pcm.samples[0])) > 300  # lead-in silence trimmed, so counts start on time
 
 
@@ -50,7 +48,7 @@ def test_volume_and_voice_are_settings() -> None:
     default = Synthesizer()
     text = "Lie on your back and bend your knees. Rest a moment, then start again."
     try:
-        assert rms(quiet.synthesize(text)) < 0.5 * rms(default.synthesize(text))
+        assert rms(quiet.synthesize(text).samples) < 0.5 * rms(default.synthesize(text).samples)
         # espeak-ng's American voice speaks this about 0.25 s longer than its default (British) one.
         assert american.synthesize(text).duration > default.synthesize(text).duration + 0.1
     finally:
@@ -101,7 +99,7 @@ def test_concurrent_requests_all_succeed(synthesizer: Synthesizer) -> None:
         thread.join(timeout=30)
     assert not errors
     assert sorted(results) == list(range(12))
-    assert all(pcm.duration > 1.0 and rms(pcm) > 1000 for pcm in results.values())
+    assert all(pcm.duration > 1.0 and rms(pcm.samples) > 1000 for pcm in results.values())
     again = synthesizer.synthesize("Repetition number 1, of 5 in all.")
     assert again is results[5]
 
@@ -127,7 +125,7 @@ def test_a_broken_engine_loop_is_restarted(
     # A fake failure: the engine loses its driver, as when pyttsx3's loop breaks.
     worker.call(lambda engine: setattr(engine.engine.proxy, "_driver", None))
     pcm = synthesizer.synthesize("The coach carries on after an engine failure.")
-    assert pcm.duration > 1.0 and rms(pcm) > 1000
+    assert pcm.duration > 1.0 and rms(pcm.samples) > 1000
     assert "restarting it" in caplog.text
 
 

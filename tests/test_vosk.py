@@ -160,7 +160,7 @@ ENGLISH = find_model(None)
 @requires_espeak
 @pytest.mark.audio
 def test_english_commands(tmp_path: Path) -> None:
-    from tests.conftest import espeak_wav
+    from voice.testing.audio import espeak_wav
 
     content = load_content()
     recognizer = VoskRecognizer.for_content(content, load_asr_data(), ENGLISH)

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import logging
 import tomllib
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from voice.content import Content, default_content_dir
-from voice.endpoint import Endpointer, EndpointSettings, Kind
 from voice.errors import ContentError, ModelError
 
 log = logging.getLogger(__name__)
@@ -161,21 +159,3 @@ def open_recognizer(content: Content, settings: ListenSettings, asr: AsrData | N
 def describe(recognizer: Recognizer) -> str:
     """The startup line naming the engine and model in use."""
     return f"listening with {recognizer.engine} ({recognizer.model})"
-
-
-def transcribe(
-    blocks: Iterable[bytes],
-    recognizer: Recognizer,
-    settings: EndpointSettings | None = None,
-) -> Iterator[tuple[float, Transcript]]:
-    """(time the utterance ended, its transcript) for each utterance in a stream of 16 kHz PCM."""
-    endpointer = Endpointer(settings)
-    recognizer.reset()
-    for block in blocks:
-        for event in endpointer.push(block):
-            if event.kind is Kind.END:
-                yield event.time, recognizer.final()
-            else:
-                recognizer.accept(event.audio)
-    for event in endpointer.flush():
-        yield event.time, recognizer.final()

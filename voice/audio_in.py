@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import queue
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
@@ -16,11 +15,13 @@ from voice.pcm import TARGET_RATE, PcmConverter
 log = logging.getLogger(__name__)
 
 BLOCK_SECONDS = 0.02
-"""Length of one captured block."""
+"""Length of one captured microphone block."""
 SILENT_DEVICE_SECONDS = 3.0
 """A running input stream that delivers nothing for this long has failed."""
 OPENING_SECONDS = 6.0
-"""Extra time a newly opened stream gets before it must deliver (an idle PulseAudio source wakes late)."""
+"""A newly opened stream, microphone or speaker, is not checked for silence or stalls this long: an idle
+PulseAudio source may take seconds to deliver, and a sink, after PortAudio fills its buffer at once,
+to ask for more."""
 QUEUE_BLOCKS = 250
 """Blocks the capture queue holds (5 s) before new blocks are dropped and counted."""
 
@@ -186,13 +187,6 @@ class Microphone:
             raise AudioDeviceError(f"the input device {self.name} stopped")
         if time.monotonic() - self._last_block > SILENT_DEVICE_SECONDS:
             raise AudioDeviceError(f"the input device {self.name} sends no audio")
-
-    def blocks(self, timeout: float = 0.5) -> Iterator[bytes]:
-        """Captured audio until the stream stops (None-timeouts are skipped while it runs)."""
-        while self._stream is not None and self._stream.active:
-            block = self.read(timeout)
-            if block:
-                yield block
 
     def close(self) -> None:
         """Stop capturing and close the device."""

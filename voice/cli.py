@@ -20,7 +20,7 @@ from voice.asr import ListenSettings
 from voice.content import Content, load_content
 from voice.errors import CoachError
 from voice.settings import CoachSettings, CountCadence
-from voice.tts import SpeechSettings
+from voice.tts import DEFAULT_WPM, FASTEST_WPM, SLOWEST_WPM, SpeechSettings
 
 if TYPE_CHECKING:
     from voice.history_recorder import HistoryTarget
@@ -102,7 +102,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--text", action="store_true", help="type commands instead of speaking them")
     parser.add_argument("--events", type=Path, help="write the session's event log (JSON lines) here")
     parser.add_argument("--content", type=Path, help="folder of content files (default: the built-in one)")
-    parser.add_argument("--rate", type=int, default=150, help="speech rate in words per minute (100-225)")
+    parser.add_argument(
+        "--rate", type=int, default=DEFAULT_WPM,
+        help=f"speech rate in words per minute ({SLOWEST_WPM}-{FASTEST_WPM})",
+    )
     parser.add_argument("--volume", type=float, default=1.0, help="speech volume, 0.0 to 1.0")
     parser.add_argument("--voice", help="pyttsx3 voice id (default: espeak-ng's English voice)")
     parser.add_argument("--output-device", help="speaker: a device name or part of it, or a number")
@@ -152,7 +155,7 @@ def _add_model_commands(model: argparse.ArgumentParser) -> None:
     download = _add_command(
         actions, "download", "download the pinned English model, check its checksum and unpack it"
     )
-    download.add_argument("--dest", type=Path, help="where to install (default: models/ in the project)")
+    download.add_argument("--dest", type=Path, help="where to install (default: the user's data folder)")
     download.add_argument("--from-file", type=Path, help="install from an archive downloaded elsewhere")
     for name, summary in (
         ("verify", "check that a model is complete and really loads (and its archive, if kept)"),
@@ -206,8 +209,10 @@ def _session_start(value: str | None, history: Path | None) -> datetime | None:
 
 
 def _settings(args: argparse.Namespace) -> AppSettings:
-    if not 100 <= args.rate <= 225:
-        raise CoachError(f"--rate {args.rate} is out of range; use 100 to 225 words per minute")
+    if not SLOWEST_WPM <= args.rate <= FASTEST_WPM:
+        raise CoachError(
+            f"--rate {args.rate} is out of range; use {SLOWEST_WPM} to {FASTEST_WPM} words per minute"
+        )
     if not 0.0 <= args.volume <= 1.0:
         raise CoachError(f"--volume {args.volume} is out of range; use 0.0 to 1.0")
     if args.count_every < 0 or args.count_final < 0:

@@ -8,6 +8,7 @@ import string
 import tomllib
 from dataclasses import dataclass, fields
 from enum import StrEnum
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -45,8 +46,8 @@ LINE_PLACEHOLDERS: dict[str, tuple[str, ...]] = {
 
 
 def default_content_dir() -> Path:
-    """The ``content/`` folder that ships beside the package."""
-    return Path(__file__).resolve().parent.parent / "content"
+    """The content shipped with the package: ``content/`` itself in a checkout or editable install."""
+    return Path(str(resources.files("voice.data")))
 
 
 class StepKind(StrEnum):

@@ -8,16 +8,16 @@ import threading
 import numpy as np
 import numpy.typing as npt
 
+from voice.pcm import TARGET_RATE
+
 log = logging.getLogger(__name__)
 
 Samples = npt.NDArray[np.float32]
 Doubles = npt.NDArray[np.float64]
 
-RATE = 16_000
-"""The echo canceller works on 16 kHz mono."""
-SEARCH_EVERY = RATE // 8
+SEARCH_EVERY = TARGET_RATE // 8
 """How often (in microphone samples) the lag is looked for until it is found."""
-CHECK_EVERY = RATE
+CHECK_EVERY = TARGET_RATE
 """How often the found lag is checked again (a stream that restarted or dropped samples moves it)."""
 ACTIVE_LEVEL = 0.003
 """A reference sample above this (of 1.0) counts as sound for the lag search."""
@@ -43,7 +43,7 @@ class ReferenceBuffer:
     """What the speaker played, sample by sample, at 16 kHz; written by the playback callback."""
 
     def __init__(self, seconds: float = 8.0) -> None:
-        self._ring = np.zeros(int(seconds * RATE), dtype=np.float32)
+        self._ring = np.zeros(int(seconds * TARGET_RATE), dtype=np.float32)
         self._written = 0
         self._lock = threading.Lock()
 
@@ -96,13 +96,6 @@ def _correlation(mic: Samples, reference: Samples, max_lag: int) -> Doubles:
     spectrum /= np.abs(spectrum) + 1e-9  # PHAT weighting sharpens the peak for speech
     correlation: Doubles = np.abs(np.fft.irfft(spectrum, size)[: max_lag + 1])
     return correlation
-
-
-def estimate_delay(mic: Samples, reference: Samples, max_lag: int) -> tuple[int, float]:
-    """The lag L with ``mic[i] ~ reference[i + L]``, and how strong that match is (0..1)."""
-    correlation = _correlation(mic, reference, max_lag)
-    lag = int(np.argmax(correlation))
-    return lag, float(correlation[lag])
 
 
 class _LagSearch:
@@ -183,7 +176,7 @@ class _StepControl:
         self._echo_mean += 0.35 * (echo_power - self._echo_mean)
         cross = float(np.sum((error_power - self._error_mean) * (echo_power - self._echo_mean)))
         variance = float(np.sum((echo_power - self._echo_mean) ** 2))
-        rate = min(2.0 * self._block / RATE * syy, 0.5 * self._block / RATE * see) / see
+        rate = min(2.0 * self._block / TARGET_RATE * syy, 0.5 * self._block / TARGET_RATE * see) / see
         self._cross += rate * (cross - self._cross)
         self._echo_var += rate * (variance - self._echo_var)
         if self._echo_var > 1e-12:
@@ -206,7 +199,7 @@ class _Watch:
 
     def __init__(self, block: int) -> None:
         self._block = block
-        self._release = float(np.exp(-block / (LEFTOVER_RELEASE * RATE)))
+        self._release = float(np.exp(-block / (LEFTOVER_RELEASE * TARGET_RATE)))
         self.leftover = 0.0
         """Expected leftover echo (mean square), held after loud blocks and then released."""
         self.reset()
@@ -220,7 +213,7 @@ class _Watch:
     @property
     def ready(self) -> bool:
         """True once the filter has cancelled the coach for ``TRAIN_SECONDS``."""
-        return self.trained * self._block >= TRAIN_SECONDS * RATE
+        return self.trained * self._block >= TRAIN_SECONDS * TARGET_RATE
 
     @property
     def poor(self) -> bool:
@@ -269,7 +262,7 @@ class EchoCanceller:
         self._block = block
         self._partitions = partitions
         self._step = step
-        self._max_lag = int(max_lag_seconds * RATE)
+        self._max_lag = int(max_lag_seconds * TARGET_RATE)
         self._search = _LagSearch(reference, self._max_lag)
         self._watch = _Watch(block)
         self._received = 0
@@ -324,7 +317,7 @@ class EchoCanceller:
         whole filter block completed so far, so the output lags the input by less than a block."""
         mic = mic.astype(np.float32)
         self._received += len(mic)
-        self._mic_history = np.concatenate([self._mic_history, mic])[-RATE:]
+        self._mic_history = np.concatenate([self._mic_history, mic])[-TARGET_RATE:]
         self._pending = np.concatenate([self._pending, mic])
         self._since_search += len(mic)
         searching = self._offset is None or self._watch.poor
@@ -371,9 +364,9 @@ class EchoCanceller:
 
     def _track_lag(self) -> None:
         """Look for the lag (or check it); a new one resets the filter and trains it on the past second."""
-        if len(self._mic_history) < RATE:
+        if len(self._mic_history) < TARGET_RATE:
             return
-        found = self._search.search(self._mic_history, self._received - RATE)
+        found = self._search.search(self._mic_history, self._received - TARGET_RATE)
         if found is None:
             return
         # Read the reference `block` samples early so the main echo tap sits inside the filter.

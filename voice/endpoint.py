@@ -119,11 +119,6 @@ class Endpointer:
         self._length = 0
 
     @property
-    def in_speech(self) -> bool:
-        """Whether an utterance is open."""
-        return self._speaking
-
-    @property
     def noise_floor(self) -> float | None:
         """Current noise floor estimate in dB full scale."""
         return self._floor

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -87,30 +86,6 @@ def word_graph(sentences: Iterable[str]) -> WordGraph:
     minimiser = _Minimiser(ends)
     start = minimiser.visit(root)
     return WordGraph(start=start, edges=tuple(minimiser.edges), final=frozenset(minimiser.final))
-
-
-_JSGF_TOKEN = re.compile(r"^[a-z0-9'_.-]+$")
-
-
-def _jsgf_alternative(graph: WordGraph, edge: Edge) -> str:
-    if not graph.edges[edge.target]:
-        return edge.word
-    rule = f"<s{edge.target}>"
-    return f"{edge.word} [{rule}]" if edge.target in graph.final else f"{edge.word} {rule}"
-
-
-def to_jsgf(graph: WordGraph, name: str = "commands") -> str:
-    """The graph as a JSGF grammar: one right-linear rule per state, ``<{name}>`` public."""
-    for word in graph.words:
-        if not _JSGF_TOKEN.match(word):
-            raise ValueError(f"'{word}' cannot be written as a JSGF token")
-    lines = ["#JSGF V1.0;", f"grammar {name};", f"public <{name}> = <s{graph.start}>;"]
-    for state, edges in enumerate(graph.edges):
-        if edges:
-            lines.append(
-                f"<s{state}> = " + " | ".join(_jsgf_alternative(graph, edge) for edge in edges) + ";"
-            )
-    return "\n".join(lines) + "\n"
 
 
 def spell_with(sentence: str, sound_alikes: Mapping[str, str]) -> str:

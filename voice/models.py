@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+import platformdirs
+
 from voice.errors import ModelError
 
 log = logging.getLogger(__name__)
@@ -50,9 +52,15 @@ REQUIRED_FILES = ("am/final.mdl", "conf/model.conf")
 CHUNK = 1 << 16
 
 
-def project_models_dir() -> Path:
-    """The ``models/`` folder beside the package."""
-    return Path(__file__).resolve().parent.parent / "models"
+def checkout_models_dir() -> Path | None:
+    """The ``models/`` folder of the source checkout the package runs from; None when installed."""
+    root = Path(__file__).resolve().parent.parent
+    return root / "models" if (root / "pyproject.toml").is_file() else None
+
+
+def user_models_dir() -> Path:
+    """Where downloaded models go: the user's data folder (``~/.local/share/stretch-coach/models``)."""
+    return Path(platformdirs.user_data_dir("stretch-coach")) / "models"
 
 
 def search_places(explicit: Path | None = None) -> list[Path]:
@@ -60,7 +68,11 @@ def search_places(explicit: Path | None = None) -> list[Path]:
     places = [explicit] if explicit else []
     if os.environ.get("VOSK_MODEL_PATH"):
         places.append(Path(os.environ["VOSK_MODEL_PATH"]))
-    places += [project_models_dir(), Path.home() / ".cache" / "vosk", Path("/usr/share/vosk")]
+    checkout = checkout_models_dir()
+    places += [
+        *([checkout] if checkout else []), user_models_dir(),
+        Path.home() / ".cache" / "vosk", Path("/usr/share/vosk"),
+    ]
     return places
 
 
@@ -171,7 +183,7 @@ def install(
     progress: IO[str] | None = sys.stderr,
 ) -> Path:
     """Download (or take ``from_file``), verify, unpack; a model folder appears only when all passed."""
-    destination = destination or project_models_dir()
+    destination = destination or user_models_dir()
     try:
         destination.mkdir(parents=True, exist_ok=True)
     except OSError as error:

@@ -16,7 +16,8 @@ from voice.errors import AudioFileError
 log = logging.getLogger(__name__)
 
 TARGET_RATE = 16_000
-"""Sample rate of everything fed to the recognisers and the echo canceller."""
+"""The coach's one sample rate: recognisers, echo canceller, rendered speech and, when the device allows,
+the speaker stream."""
 MIN_RATE = 8_000
 """Lowest WAV sample rate accepted (telephone speech); lower rates cannot carry speech."""
 MAX_RATE = 384_000
@@ -202,8 +203,9 @@ def resample(samples: Float, rate: int, target: int = TARGET_RATE) -> Float:
 
 
 def float_to_int16(samples: Float) -> Int16:
-    """Float samples in -1..1 to 16-bit."""
-    return (np.clip(samples, -1.0, 1.0) * 32767).astype(np.int16)
+    """Float samples in -1..1 as 16-bit samples (rounded, clipped)."""
+    out: Int16 = np.clip(np.rint(samples * 32768.0), -32768, 32767).astype(np.int16)
+    return out
 
 
 def int16_bytes_to_float(data: bytes) -> Float:
@@ -213,7 +215,7 @@ def int16_bytes_to_float(data: bytes) -> Float:
 
 def float_to_pcm16(samples: Float) -> bytes:
     """Float samples in -1..1 as little-endian 16-bit PCM bytes (rounded, clipped)."""
-    data: bytes = np.clip(np.rint(samples * 32768.0), -32768, 32767).astype("<i2").tobytes()
+    data: bytes = float_to_int16(samples).astype("<i2").tobytes()
     return data
 
 

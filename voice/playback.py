@@ -15,12 +15,14 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from voice.audio_in import OPENING_SECONDS
 from voice.errors import AudioDeviceError
-from voice.tts import RATE, Float, Pcm
+from voice.pcm import TARGET_RATE, Float, StreamResampler, resample
+from voice.tts import Pcm
 
 log = logging.getLogger(__name__)
 
-BLOCK_SECONDS = 0.01
+SPEAKER_BLOCK_SECONDS = 0.01
 """Audio per callback: a cut takes effect at the next block, within 10 ms of audio (12 ms at
 rates other than 16 kHz, see ``block_frames``)."""
 
@@ -93,35 +95,13 @@ def block_frames(rate: int) -> int:
     over, jumps ahead of what was heard. Power-of-two blocks (a 1024-frame buffer) run clean at
     22.05, 44.1 and 48 kHz (measured on the null sink).
     """
-    if rate == RATE:
-        return round(rate * BLOCK_SECONDS)
-    return 1 << round(math.log2(rate * BLOCK_SECONDS))
-
-
-class _ToRate:
-    """Streaming linear-interpolation resampler that keeps its phase (for the 16 kHz reference)."""
-
-    def __init__(self, rate: int, target: int) -> None:
-        self._step = rate / target
-        self._position = 0.0
-        self._carry = np.zeros(0, dtype=np.float32)
-
-    def process(self, block: Float) -> Float:
-        """The block at the target rate."""
-        samples = np.concatenate([self._carry, block])
-        positions = np.arange(self._position, len(samples) - 1, self._step)
-        out: Float = np.interp(positions, np.arange(len(samples)), samples).astype(np.float32)
-        consumed = int(positions[-1]) if len(positions) else 0
-        self._position = (positions[-1] + self._step if len(positions) else self._position) - consumed
-        self._carry = samples[consumed:]
-        return out
+    if rate == TARGET_RATE:
+        return round(rate * SPEAKER_BLOCK_SECONDS)
+    return 1 << round(math.log2(rate * SPEAKER_BLOCK_SECONDS))
 
 
 STALL_SECONDS = 1.0
 """An open output stream whose device asks for nothing this long has failed (a hung sound server)."""
-OPENING_SECONDS = 6.0
-"""A newly opened stream is not checked for stalls this long: PortAudio fills its buffer at once,
-then an idle PulseAudio sink may take seconds to start asking for more."""
 
 
 class SpeakerStream:
@@ -139,7 +119,7 @@ class SpeakerStream:
         self._reference = reference
         self._on_error = on_error
         self._wanted_rate = rate
-        self.rate = rate or RATE
+        self.rate = rate or TARGET_RATE
         """The stream's sample rate, once open."""
         self._queue: deque[Clip] = deque()
         self._current: Clip | None = None
@@ -147,7 +127,7 @@ class SpeakerStream:
         self._cut = False
         self._lock = threading.Lock()
         self._stream: Any = None
-        self._to_reference: _ToRate | None = None
+        self._to_reference: StreamResampler | None = None
         self._last_callback = self._opened_at = 0.0
         self.played = 0
         """Samples handed to the device since it was opened, silence included."""
@@ -176,12 +156,12 @@ class SpeakerStream:
         try:
             own = int(sd.query_devices(self._device, "output")["default_samplerate"])
         except (sd.PortAudioError, ValueError, KeyError):
-            return [RATE]
-        return [RATE] if own == RATE else [RATE, own]
+            return [TARGET_RATE]
+        return [TARGET_RATE] if own == TARGET_RATE else [TARGET_RATE, own]
 
     def _start(self, sd: Any, rate: int) -> None:
         self.rate = rate
-        self._to_reference = None if rate == RATE else _ToRate(rate, RATE)
+        self._to_reference = None if rate == TARGET_RATE else StreamResampler(rate, TARGET_RATE)
         self._stream = sd.OutputStream(
             samplerate=rate, blocksize=block_frames(rate), channels=1, dtype="float32",
             device=self._device, latency=LATENCY, callback=self._callback, finished_callback=self._finished,
@@ -197,11 +177,6 @@ class SpeakerStream:
             stream.close()
 
     @property
-    def output_latency(self) -> float:
-        """Seconds between handing a sample to the device and hearing it, as the device reports."""
-        return float(self._stream.latency) if self._stream is not None else 0.0
-
-    @property
     def busy(self) -> bool:
         """True while a clip is playing or queued."""
         with self._lock:
@@ -209,9 +184,8 @@ class SpeakerStream:
 
     def play(self, clip: Clip) -> None:
         """Queue a clip after anything already queued."""
-        if self.rate != RATE:
-            resampled = Pcm(np.clip(clip.samples * 32768, -32768, 32767).astype(np.int16), RATE)
-            clip = Clip(resampled.resampled(self.rate).floats(), clip.on_start, clip.on_done)
+        if self.rate != TARGET_RATE:
+            clip = Clip(resample(clip.samples, TARGET_RATE, self.rate), clip.on_start, clip.on_done)
         with self._lock:
             self._queue.append(clip)
 
@@ -370,7 +344,7 @@ class SoundDeviceOutput:
         if self._fallback is not None:
             self._fallback.play(pcm, on_done, on_start)
         else:
-            self.stream.play(Clip(pcm.resampled(RATE).floats(), on_start or _nothing, on_done))
+            self.stream.play(Clip(pcm.resampled(TARGET_RATE).floats(), on_start or _nothing, on_done))
 
     def cut(self) -> None:
         """Stop within a block and drop the queue."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from voice.tts import DEFAULT_WPM, FASTEST_WPM, SLOWEST_WPM
+
 
 @dataclass(frozen=True)
 class CountCadence:
@@ -32,13 +34,13 @@ class CoachSettings:
     """Time given to change position when switching sides."""
     confirm_below: float = 0.85
     """An exercise name heard with less confidence than this is confirmed first."""
-    rate: int = 150
+    rate: int = DEFAULT_WPM
     """Starting speech rate in words per minute."""
     rate_step: int = 25
     """How much ``slower``/``faster`` change the rate."""
-    min_rate: int = 100
+    min_rate: int = SLOWEST_WPM
     """Slowest speech rate."""
-    max_rate: int = 225
+    max_rate: int = FASTEST_WPM
     """Fastest speech rate."""
     typed: bool = False
     """Commands are typed, so every line that is not a command gets an answer."""

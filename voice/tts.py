@@ -19,24 +19,25 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
-import numpy.typing as npt
 
 from voice.errors import SpeechError
+from voice.pcm import TARGET_RATE, Float, Int16, float_to_int16, resample
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-Float = npt.NDArray[np.float32]
-Int16 = npt.NDArray[np.int16]
-
-RATE = 16_000
-"""Sample rate of rendered speech: the speaker stream and the echo canceller run at it."""
-
 SILENCE_LEVEL = 300
 """Samples quieter than this (of 32767) at either end of a rendering are trimmed."""
 
 INSTALL_HINT = "install it with: sudo apt-get install espeak-ng"
+
+DEFAULT_WPM = 150
+"""Starting speech rate in words per minute: espeak-ng's own default, clear from across a room."""
+SLOWEST_WPM = 100
+"""Slowest speech rate offered; slower, espeak-ng drags words apart."""
+FASTEST_WPM = 225
+"""Fastest speech rate offered; faster is hard to follow while moving."""
 
 JOB_TIMEOUT = 60.0
 """Longest wait for one rendering before giving up with a SpeechError (a stuck pyttsx3 loop)."""
@@ -46,7 +47,7 @@ JOB_TIMEOUT = 60.0
 class SpeechSettings:
     """How the coach's voice sounds."""
 
-    rate: int = 150
+    rate: int = DEFAULT_WPM
     """Words per minute."""
     volume: float = 1.0
     """0.0 to 1.0."""
@@ -73,15 +74,10 @@ class Pcm:
         return self.samples.astype(np.float32) / 32768.0
 
     def resampled(self, rate: int) -> Pcm:
-        """The same sound at another sample rate (band-limited, FFT based)."""
-        if rate == self.rate or len(self.samples) == 0:
-            return self if rate == self.rate else Pcm(self.samples, rate)
-        count = round(len(self.samples) * rate / self.rate)
-        spectrum = np.fft.rfft(self.samples.astype(np.float64))
-        spectrum = np.resize(spectrum, count // 2 + 1)  # truncate, or pad (then zero the padding)
-        spectrum[len(self.samples) // 2 + 1 :] = 0
-        out = np.fft.irfft(spectrum, count) * (count / len(self.samples))
-        return Pcm(np.clip(np.rint(out), -32768, 32767).astype(np.int16), rate)
+        """The same sound at another sample rate (band-limited, see ``voice.pcm.resample``)."""
+        if rate == self.rate:
+            return self
+        return Pcm(float_to_int16(resample(self.floats(), self.rate, rate)), rate)
 
 
 CacheKey = tuple[str, int, float, str | None]
@@ -171,7 +167,7 @@ class _Engine:
         """pyttsx3 2.99 on Linux: its espeak driver writes a 22.05 kHz WAV; read it back at 16 kHz."""
         text, rate, volume, voice = key
         if not any(c.isalnum() for c in text):  # pyttsx3 asserts on empty text
-            return Pcm(np.zeros(0, dtype=np.int16), RATE)
+            return Pcm(np.zeros(0, dtype=np.int16), TARGET_RATE)
         self.set_voice(voice)
         self.engine.setProperty("rate", rate)
         self.engine.setProperty("volume", volume)
@@ -183,8 +179,8 @@ class _Engine:
             rendered = Pcm(np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2").astype(np.int16),
                            wav.getframerate())
         target.unlink()
-        at_rate = rendered.resampled(RATE)  # once, at the rate the speaker stream runs at
-        return Pcm(trim_silence(at_rate.samples), RATE)
+        at_rate = rendered.resampled(TARGET_RATE)  # once, at the rate the speaker stream runs at
+        return Pcm(trim_silence(at_rate.samples), TARGET_RATE)
 
 
 def _voice_ids(engine: Any) -> dict[str, str]:
@@ -313,7 +309,7 @@ class Synthesizer:
         self.settings = settings or SpeechSettings()
         self._cache: OrderedDict[CacheKey, Pcm] = OrderedDict()
         self._cache_samples = 0
-        self._cache_limit = int(cache_seconds * RATE)
+        self._cache_limit = int(cache_seconds * TARGET_RATE)
         self._pending: dict[CacheKey, Future[Pcm]] = {}
         self._lock = threading.Lock()
         self._worker: _Worker | None = None

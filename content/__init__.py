@@ -1,0 +1,1 @@
+"""The coach's data: exercises, command phrases and its own lines (installed as ``voice.data``)."""
