@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from voice.errors import ContentError
 from voice.numbers import number_words
-from voice.templates import TemplateError, expand
+from voice.templates import TemplateError, expand, simplest
 
 EXERCISE_IDS = ("piriformis", "psoas", "hamstring", "transversus_abdominis", "gluteus_medius")
 INTENTS = (
     "start", "routine", "next", "back", "repeat", "pause", "resume", "skip",
     "stop", "pain", "help", "list", "info", "slower", "faster", "yes", "no",
+    "louder", "quieter",
 )
 SIDES = ("left", "right")
 
@@ -152,6 +153,11 @@ class Lines:
     faster: str
     rate_limit: str
     device_back: str
+    louder: str
+    quieter: str
+    loudest: str
+    quietest: str
+    after_stop: str
 
 
 @dataclass(frozen=True)
@@ -170,6 +176,8 @@ class Content:
     """Urgent words, checked in this order before fuzzy matching."""
     urgent_max_words: int = 0
     """Urgent words count only in utterances of at most this many words."""
+    examples: dict[str, str] = field(default_factory=dict)
+    """The plainest phrase of each intent (from its first template), for spoken help."""
 
     def exercise(self, exercise_id: str) -> Exercise:
         """The exercise with this id."""
@@ -384,9 +392,11 @@ def load_content(folder: Path | None = None) -> Content:
     commands = _read_toml(commands_path)
     phrases = _compile_phrases(commands_path, commands, exercises)
     reader = _Reader(commands_path, "commands", commands)
+    intents = commands["intents"]
     return Content(
         exercises=exercises, phrases=phrases, lines=_load_lines(folder / "speech.toml"),
         fillers=frozenset(_normalise(word) for word in reader.get("fillers", list, [])),
         urgent=_load_urgent(commands_path, commands, phrases),
         urgent_max_words=reader.get("urgent", dict, {}).get("max_words", 5),
+        examples={intent: simplest(intents[intent]["templates"][0]) for intent in INTENTS},
     )

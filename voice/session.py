@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import IO, Protocol
 
 from voice.clock import Clock
 from voice.dialogue import Coach
-from voice.events import Action, CountMark, Cut, EventLog, Say, StateChange
+from voice.events import Action, CountMark, Cut, EventLog, Say, StateChange, VoiceChange
 from voice.intent import Intent
 
 log = logging.getLogger(__name__)
@@ -36,8 +37,12 @@ class SpeechPort(Protocol):
 class Session:
     """Runs one coaching session: intents in, speech and event log out."""
 
-    def __init__(self, coach: Coach, clock: Clock, log_: EventLog, echo: IO[str] | None = None) -> None:
+    def __init__(
+        self, coach: Coach, clock: Clock, log_: EventLog, echo: IO[str] | None = None,
+        on_voice_change: Callable[[VoiceChange], None] | None = None,
+    ) -> None:
         self.coach = coach
+        self._on_voice_change = on_voice_change
         self._clock = clock
         self._log = log_
         self._echo = echo
@@ -111,3 +116,6 @@ class Session:
                 self._log.count(now, action)
             case StateChange():
                 self._log.state(now, action)
+            case VoiceChange():
+                if self._on_voice_change is not None:
+                    self._on_voice_change(action)

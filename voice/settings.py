@@ -40,3 +40,9 @@ class CoachSettings:
     """Slowest speech rate."""
     max_rate: int = 225
     """Fastest speech rate."""
+    volume: float = 1.0
+    """Starting loudness, 0.0 to 1.0 (1.0 is the synthesiser's full level)."""
+    volume_step_db: float = 4.0
+    """How much ``louder``/``quieter`` change the loudness, in decibels."""
+    min_volume: float = 0.1
+    """Quietest loudness ``quieter`` goes down to."""
