@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
-from voice import __version__
+from voice import __version__, config
 from voice.asr import ListenSettings
 from voice.content import Content, load_content
 from voice.errors import CoachError
@@ -47,6 +48,8 @@ class AppSettings:
     """WAV files for ``recognize``."""
     json: bool = False
     """``recognize`` prints JSON lines."""
+    state_file: Path | None = None
+    """Where voice choices (rate, volume) are kept for the next session; None to keep nothing."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -83,7 +86,22 @@ def build_parser() -> argparse.ArgumentParser:
     model.add_argument("--model", type=Path, help="a model folder to use instead of searching")
     model.add_argument("--dest", type=Path, help="where to install (default: models/ in the project)")
     model.add_argument("--from-file", type=Path, help="install from an archive downloaded elsewhere")
+    _add_appliance_commands(parser, commands)
     return parser
+
+
+def _add_appliance_commands(parser: argparse.ArgumentParser, commands: Any) -> None:
+    """The config file option, and the commands that set the coach up as an appliance."""
+    parser.add_argument(
+        "--config", type=Path, help="config file (default: config.toml in your config folder)"
+    )
+    parser.set_defaults(**{option.dest: None for option in config.OPTIONS})  # unset: the config decides
+    shown = commands.add_parser("config", help="show the settings in force and where each came from")
+    shown.add_argument("--init", action="store_true", help="write a commented config file with these values")
+    shown.add_argument("--force", action="store_true", help="with --init, replace an existing file")
+    commands.add_parser("doctor", help="check microphone, speaker, voice, recogniser and content")
+    service = commands.add_parser("service", help="start the coach at boot (a systemd user service)")
+    service.add_argument("action", choices=("install", "uninstall", "status"))
 
 
 def _add_listen_options(parser: argparse.ArgumentParser, default: object) -> None:
@@ -98,11 +116,13 @@ def _settings(args: argparse.Namespace) -> AppSettings:
         raise CoachError(f"--volume {args.volume} is out of range; use 0.0 to 1.0")
     if args.count_every < 0 or args.count_final < 0:
         raise CoachError("--count-every and --count-final must not be negative")
-    coach = CoachSettings(cadence=CountCadence(args.count_every, args.count_final), rate=args.rate)
+    coach = CoachSettings(
+        cadence=CountCadence(args.count_every, args.count_final), rate=args.rate, volume=args.volume
+    )
     command = args.command or ("text" if args.text else "live")
     return AppSettings(
         command=command, content_dir=args.content, coach=coach, events=args.events,
-        speech=SpeechSettings(rate=args.rate, volume=args.volume, voice=args.voice),
+        speech=SpeechSettings(rate=args.rate, voice=args.voice),
         output_device=args.output_device,
         script=getattr(args, "script", None), verbose=args.verbose,
         listen=ListenSettings(engine=args.engine, model=args.model, device=args.device),
@@ -133,7 +153,8 @@ def _run_text(settings: AppSettings, content: Content) -> int:
     with ExitStack() as stack:
         events = _open_events(settings, stack)
         return run_text_mode(
-            content, settings.coach, settings.speech, settings.output_device, sys.stdin, sys.stdout, events
+            content, settings.coach, settings.speech, settings.output_device, sys.stdin, sys.stdout, events,
+            state_file=settings.state_file,
         )
 
 
@@ -141,7 +162,9 @@ def _run_live(settings: AppSettings, content: Content) -> int:
     from voice.errors import AudioDeviceError
     from voice.live import LiveSettings, run_live
 
-    live = LiveSettings(settings.coach, settings.speech, settings.listen, settings.output_device)
+    live = LiveSettings(
+        settings.coach, settings.speech, settings.listen, settings.output_device, settings.state_file
+    )
     with ExitStack() as stack:
         events = _open_events(settings, stack)
         try:
@@ -192,19 +215,68 @@ def _dispatch(settings: AppSettings) -> int:
     return _run_text(settings, content)
 
 
+def _resolve(args: argparse.Namespace) -> tuple[dict[str, config.Setting], config.Places]:
+    """Each option's value in force and where it came from, and where the files are."""
+    places = config.default_places(args.config)
+    given = {option.key: getattr(args, option.dest, None) for option in config.OPTIONS}
+    return config.resolve(given, places), places
+
+
+def _configured(args: argparse.Namespace) -> tuple[argparse.Namespace, config.Places]:
+    """``args`` with every option the command line left unset taken from state, config or default."""
+    settings, places = _resolve(args)
+    for key, setting in settings.items():
+        setattr(args, config.BY_KEY[key].dest, setting.value)
+    if args.verbose:
+        logging.getLogger().setLevel(logging.DEBUG)
+    return args, places
+
+
+def _run_config(args: argparse.Namespace) -> int:
+    settings, places = _resolve(args)
+    if args.init:
+        in_force = {key: s.value for key, s in settings.items() if "said aloud" not in s.source}
+        config.write_config(places.config, in_force, args.force)
+        print(f"wrote {places.config}")
+        return 0
+    print(config.describe(settings, places))
+    return 0
+
+
+def _run_appliance(args: argparse.Namespace) -> int:
+    if args.command == "config":
+        return _run_config(args)
+    args, places = _configured(args)
+    settings = replace(_settings(args), state_file=places.state)
+    if args.command == "doctor":
+        from voice.doctor import DoctorSettings, run_doctor
+
+        checked = DoctorSettings(
+            settings.listen, settings.output_device, settings.content_dir, settings.speech.voice
+        )
+        return run_doctor(checked, sys.stdout)
+    from voice.service import run_service
+
+    return run_service(args.action, places.config, sys.stdout)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``stretch-coach``; returns the exit status."""
+    from voice.service import log_handler
+
     args = build_parser().parse_args(argv)
     logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="stretch-coach: %(message)s", stream=sys.stderr,
+        level=logging.DEBUG if args.verbose else logging.INFO, handlers=[log_handler(os.environ, sys.stderr)],
     )
     try:
         if args.list_devices:
             return _list_devices()
         if args.command == "model":
             return _run_model(args)
-        return _dispatch(_settings(args))
+        if args.command in ("config", "doctor", "service"):
+            return _run_appliance(args)
+        args, places = _configured(args)
+        return _dispatch(replace(_settings(args), state_file=places.state))
     except CoachError as error:
         log.error("error: %s", error)
         return 1

@@ -8,12 +8,14 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import IO
 
 from voice.asr import ListenSettings, Recognizer, describe
 from voice.asr_process import RecognizerProcess
 from voice.audio_in import Microphone, find_device
 from voice.clock import Clock, MonotonicClock
+from voice.config import voice_keeper
 from voice.content import Content, UrgentWords
 from voice.dialogue import Coach
 from voice.echo import ReferenceBuffer
@@ -45,6 +47,8 @@ class LiveSettings:
     """Engine, model and microphone."""
     output_device: str | None
     """Speaker (name part or number), or None for the default."""
+    state_file: Path | None = None
+    """Where spoken rate and volume changes are kept for the next session; None to keep nothing."""
 
 
 BARGE_IN_CONFIDENCE = 0.6
@@ -135,7 +139,10 @@ class LiveSession:
     ) -> None:
         self.clock = MonotonicClock()
         self.coach = Coach(content, settings.coach, self.clock)
-        self.session = Session(self.coach, self.clock, EventLog(events), echo=echo)
+        self.session = Session(
+            self.coach, self.clock, EventLog(events), echo=echo,
+            on_voice_change=voice_keeper(settings.state_file),
+        )
         self.loop = RealtimeLoop(self.session, self.clock)
         self.guard = EchoGuard()
         self._ears = Ears(IntentMatcher(content), self.guard, content.urgent)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import functools
 import threading
+from pathlib import Path
 from typing import IO
 
 from voice.clock import MonotonicClock
+from voice.config import voice_keeper
 from voice.content import Content
 from voice.dialogue import Coach, State
 from voice.events import EventLog
@@ -24,12 +26,12 @@ QUIT_WORDS = frozenset({"quit", "exit", "bye", "goodbye"})
 
 def run_text_mode(
     content: Content, settings: CoachSettings, speech: SpeechSettings, output_device: str | None,
-    stdin: IO[str], stdout: IO[str], events: IO[str] | None,
+    stdin: IO[str], stdout: IO[str], events: IO[str] | None, state_file: Path | None = None,
 ) -> int:
     """Read commands line by line until end of input or a quit word; returns the exit status."""
     clock = MonotonicClock()
     coach = Coach(content, settings, clock)
-    session = Session(coach, clock, EventLog(events), echo=stdout)
+    session = Session(coach, clock, EventLog(events), echo=stdout, on_voice_change=voice_keeper(state_file))
     loop = RealtimeLoop(session, clock)
     voice = open_voice(speech, output_device, session, loop.post, clock)
     session.attach(voice.port)
