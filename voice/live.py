@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from voice.asr import ListenSettings, Recognizer, describe
+from voice.asr import POCKETSPHINX, ListenSettings, Recognizer, describe
 from voice.asr_process import RecognizerProcess
 from voice.audio_in import Microphone, find_device
 from voice.clock import Clock, MonotonicClock
@@ -22,6 +22,7 @@ from voice.echo import ReferenceBuffer
 from voice.events import EventLog, Say
 from voice.intent import Intent, IntentMatcher
 from voice.listen import AudioSource, Listener, ListenerHooks, Utterance, keep_trying, retry_delays
+from voice.models import ENGLISH
 from voice.plan import phrases_to_prepare
 from voice.playback import SoundDeviceOutput
 from voice.runtime import RealtimeLoop
@@ -172,6 +173,7 @@ class LiveSession:
         the two streams start together and the echo canceller finds their lag at once."""
         self.loop.post(self.session.begin)
         self.listener.start(source or self.listener.open_first())
+        log.info("ready to listen")
         try:
             with _stop_on_sigterm(self.stop):
                 self.loop.run()
@@ -259,4 +261,7 @@ def run_live(
     microphone.close()
     with RecognizerProcess(content, settings.listen) as recognizer:
         log.info("%s, microphone: %s", describe(recognizer), microphone.name)
+        if settings.listen.engine is None and recognizer.engine == POCKETSPHINX:
+            log.info("no English Vosk model installed; to listen with Vosk: stretch-coach model download "
+                     "(or --from-file %s.zip without internet)", ENGLISH.name)
         return LiveSession(content, settings, recognizer, source, events, out).run()
