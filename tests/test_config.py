@@ -76,6 +76,15 @@ def test_the_file_reaches_the_session(tmp_path: Path) -> None:
     assert counts(overridden.stdout)[:3] == [15, 29, 30]
 
 
+def test_spoken_choices_do_not_change_a_simulation(tmp_path: Path) -> None:
+    script = tmp_path / "script.txt"
+    script.write_text("2 start psoas\n")
+    plain = run(tmp_path, "simulate", str(script))
+    save_state(tmp_path / "stretch-coach" / "state.json", {"rate": 100, "volume": 0.2})
+    assert shown(run(tmp_path, "config"))["rate"][0] == "100"
+    assert run(tmp_path, "simulate", str(script)).stdout == plain.stdout
+
+
 def counts(log: str) -> list[int]:
     events = [json.loads(line) for line in log.splitlines()]
     return [event["n"] for event in events if event["type"] == "count"]

@@ -36,6 +36,8 @@ INTENT_PHRASES = {
     "faster": "speak faster",
     "yes": "yes",
     "no": "no",
+    "louder": "speak up",
+    "quieter": "a bit quieter",
 }
 """One everyday phrase per intent other than start."""
 

@@ -215,16 +215,18 @@ def _dispatch(settings: AppSettings) -> int:
     return _run_text(settings, content)
 
 
-def _resolve(args: argparse.Namespace) -> tuple[dict[str, config.Setting], config.Places]:
-    """Each option's value in force and where it came from, and where the files are."""
+def _resolve(args: argparse.Namespace, spoken: bool) -> tuple[dict[str, config.Setting], config.Places]:
+    """Each option's value in force and where it came from (with ``spoken`` choices), and the files."""
     places = config.default_places(args.config)
     given = {option.key: getattr(args, option.dest, None) for option in config.OPTIONS}
-    return config.resolve(given, places), places
+    return config.resolve(given, places, spoken), places
 
 
 def _configured(args: argparse.Namespace) -> tuple[argparse.Namespace, config.Places]:
-    """``args`` with every option the command line left unset taken from state, config or default."""
-    settings, places = _resolve(args)
+    """``args`` with every option the command line left unset taken from state, config or default.
+
+    What the person chose aloud counts in sessions with them (live, typed), not in simulations."""
+    settings, places = _resolve(args, spoken=args.command is None)
     for key, setting in settings.items():
         setattr(args, config.BY_KEY[key].dest, setting.value)
     if args.verbose:
@@ -233,10 +235,9 @@ def _configured(args: argparse.Namespace) -> tuple[argparse.Namespace, config.Pl
 
 
 def _run_config(args: argparse.Namespace) -> int:
-    settings, places = _resolve(args)
+    settings, places = _resolve(args, spoken=not args.init)
     if args.init:
-        in_force = {key: s.value for key, s in settings.items() if "said aloud" not in s.source}
-        config.write_config(places.config, in_force, args.force)
+        config.write_config(places.config, {key: s.value for key, s in settings.items()}, args.force)
         print(f"wrote {places.config}")
         return 0
     print(config.describe(settings, places))

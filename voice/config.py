@@ -201,12 +201,13 @@ def voice_keeper(path: Path | None) -> Callable[[VoiceChange], None] | None:
     return lambda change: save_state(path, {"rate": change.rate, "volume": change.volume})
 
 
-def resolve(given: Mapping[str, Value], places: Places) -> dict[str, Setting]:
+def resolve(given: Mapping[str, Value], places: Places, spoken: bool = True) -> dict[str, Setting]:
     """Each option's value in force: command line, then state (voice choices), then config file, then default.
 
-    ``given`` holds what the command line set (by key); options it leaves out are None there or absent."""
+    ``given`` holds what the command line set (by key); options it leaves out are None there or absent.
+    ``spoken``: take the person's spoken choices into account (sessions do; simulations do not)."""
     config = read_config(places.config)
-    state = read_state(places.state)
+    state = read_state(places.state) if spoken else {}
     settings = {}
     for option in OPTIONS:
         if given.get(option.key) is not None:
