@@ -70,6 +70,11 @@ def test_volume_stops_at_its_limits_and_says_so() -> None:
     assert spoken(hear(quiet, "quieter"))[0].text == CONTENT.lines.quietest
 
 
+def test_louder_from_silence_becomes_audible() -> None:
+    silent = coach(CoachSettings(volume=0.0))
+    assert [a for a in hear(silent, "louder") if isinstance(a, VoiceChange)] == [VoiceChange(150, 0.1)]
+
+
 def test_slower_reports_the_new_rate_to_keep() -> None:
     talker = coach(CoachSettings(rate=150, volume=0.5))
     actions = hear(talker, "slower")

@@ -460,7 +460,8 @@ class Coach:
         settings, lines = self._settings, self._content.lines
         louder = intent.name == "louder"
         factor = 10 ** (settings.volume_step_db / 20)
-        wanted = min(1.0, self.volume * factor) if louder else max(settings.min_volume, self.volume / factor)
+        lowest = settings.min_volume
+        wanted = min(1.0, max(lowest, self.volume * factor)) if louder else max(lowest, self.volume / factor)
         volume = round(wanted, 3)
         if volume == self.volume:
             self._say(lines.loudest if louder else lines.quietest, "cue")
