@@ -32,19 +32,5 @@ if [[ "${1:-}" == "--test" ]]; then
 else
     .venv/bin/python -m pip install -q -e .
 fi
-# The English Vosk model, when the internet allows; otherwise PocketSphinx (inside its wheel) listens.
-coach=.venv/bin/stretch-coach
-model_url=$(.venv/bin/python -c 'from voice.models import ENGLISH; print(ENGLISH.url)')
-model_zip=$(basename "$model_url")
-reachable() {
-    timeout 10 .venv/bin/python -c 'import sys, urllib.request
-urllib.request.urlopen(urllib.request.Request(sys.argv[1], method="HEAD"), timeout=5)' "$1" 2>/dev/null
-}
-if found=$("$coach" model path 2>/dev/null); then
-    echo "Vosk model already installed: $found"
-elif reachable "$model_url"; then
-    "$coach" model download || echo "The Vosk model download failed; PocketSphinx will listen. Try again with: $coach model download"
-else
-    echo "No internet for the English Vosk model: PocketSphinx will listen. To add Vosk later: $coach model download --from-file $model_zip"
-fi
+scripts/install_vosk_model.sh
 echo "Stretch Coach is installed in .venv (run .venv/bin/stretch-coach; check it with: .venv/bin/stretch-coach doctor)."
