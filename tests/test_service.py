@@ -87,6 +87,13 @@ def test_under_systemd_log_lines_carry_a_priority_and_no_timestamp(tmp_path: Pat
     assert not TIME_OF_DAY.search(result.stderr)
 
 
+def test_as_a_service_a_missing_microphone_fails_so_systemd_tries_again(tmp_path: Path) -> None:
+    result = run(tmp_path, "--device", "USB microphone", "--engine", "pocketsphinx", INVOCATION_ID="1")
+    assert result.returncode == 1
+    assert result.stderr.strip().startswith("<3>error: no microphone (")
+    assert result.stderr.strip().endswith("the service tries again shortly")
+
+
 def test_in_a_terminal_log_lines_name_the_program(tmp_path: Path) -> None:
     systemd = ("JOURNAL_STREAM", "INVOCATION_ID")
     env = {name: value for name, value in os.environ.items() if name not in systemd}

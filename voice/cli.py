@@ -170,8 +170,17 @@ def _run_live(settings: AppSettings, content: Content) -> int:
         try:
             return run_live(content, live, events, sys.stdout)
         except AudioDeviceError as error:
+            _no_microphone_under_systemd(error)
             log.warning("No microphone (%s); carrying on in text mode: type your commands.", error)
     return _run_text(settings, content)
+
+
+def _no_microphone_under_systemd(error: CoachError) -> None:
+    """As a service nobody can type: fail, so that systemd starts the coach again shortly."""
+    from voice.service import under_systemd
+
+    if under_systemd(os.environ):
+        raise CoachError(f"no microphone ({error}); the service tries again shortly") from None
 
 
 def _run_model(args: argparse.Namespace) -> int:
