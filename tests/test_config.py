@@ -162,6 +162,13 @@ def test_a_damaged_state_file_is_ignored_with_a_warning(tmp_path: Path) -> None:
     assert "state.json: ignored" in result.stderr
 
 
+def test_paths_in_the_file_are_taken_from_its_folder(tmp_path: Path) -> None:
+    path = config_file(tmp_path, 'content = "my-exercises"\nevents = "~/events.jsonl"\n')
+    values = shown(run(tmp_path, "config"))
+    assert values["content"][0] == f'"{path.parent / "my-exercises"}"'
+    assert values["events"][0] == f'"{Path.home() / "events.jsonl"}"'
+
+
 def test_config_option_names_another_file(tmp_path: Path) -> None:
     other = tmp_path / "elsewhere.toml"
     other.write_text("rate = 200\n")

@@ -43,7 +43,7 @@ class Option:
     comment: str
     """What the option does, one line."""
     is_path: bool = False
-    """The value names a file or folder (``~`` is expanded)."""
+    """The value names a file or folder (``~`` is expanded; a relative one is beside the config file)."""
     remembered: bool = False
     """The person can change it by voice; the last choice is kept in the state file."""
     example: str = ""
@@ -135,8 +135,8 @@ class Setting:
 def _check(option: Option, value: Any, path: Path) -> Value:
     if not option.check(value):
         raise ConfigError(f"{path}: '{option.key}' is {value!r}; allowed: {option.allowed}")
-    if option.is_path:
-        return Path(value).expanduser()
+    if option.is_path:  # relative to the file's folder, wherever the coach is started from
+        return path.parent / Path(value).expanduser()
     if isinstance(option.default, float) and isinstance(value, int):
         return float(value)
     return value  # type: ignore[no-any-return]
@@ -183,7 +183,7 @@ def read_state(path: Path) -> dict[str, Value]:
 
 def save_state(path: Path, changes: Mapping[str, Value]) -> None:
     """Keep voice choices for the next session (written whole, then renamed into place)."""
-    state = {key: value for key, value in read_state(path).items()}
+    state = dict(read_state(path))
     state.update(changes)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
