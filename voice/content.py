@@ -382,6 +382,12 @@ def _load_lines(path: Path) -> Lines:
     return Lines(**{field.name: reader.text(field.name) for field in fields(Lines)})
 
 
+def _examples(intents: dict[str, dict[str, list[str]]]) -> dict[str, str]:
+    """The plainest phrase of each intent's first template (for spoken help)."""
+    firsts = {intent: table["templates"][:1] for intent, table in intents.items()}
+    return {intent: simplest(first[0]) for intent, first in firsts.items() if first}
+
+
 def load_content(folder: Path | None = None) -> Content:
     """Load, validate and compile everything under the content folder."""
     folder = folder or default_content_dir()
@@ -392,11 +398,11 @@ def load_content(folder: Path | None = None) -> Content:
     commands = _read_toml(commands_path)
     phrases = _compile_phrases(commands_path, commands, exercises)
     reader = _Reader(commands_path, "commands", commands)
-    intents = commands["intents"]
+    intents: dict[str, dict[str, list[str]]] = commands["intents"]
     return Content(
         exercises=exercises, phrases=phrases, lines=_load_lines(folder / "speech.toml"),
         fillers=frozenset(_normalise(word) for word in reader.get("fillers", list, [])),
         urgent=_load_urgent(commands_path, commands, phrases),
         urgent_max_words=reader.get("urgent", dict, {}).get("max_words", 5),
-        examples={intent: simplest(intents[intent]["templates"][0]) for intent in INTENTS},
+        examples=_examples(intents),
     )

@@ -427,7 +427,7 @@ class Coach:
         self._say(self._content.lines.help.format(commands=_join(commands, "or")), "help")
 
     def _example(self, intent: str) -> str:
-        example = self._content.examples[intent]
+        example = self._content.examples.get(intent, intent)
         item = self._current_item()
         exercise = item.exercise if item else self._content.exercises[0]
         return example.replace("{exercise}", exercise.names[0])
