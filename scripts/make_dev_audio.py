@@ -42,7 +42,7 @@ RATE = TARGET_RATE
 VOICES = {
     "dev": ["en-us", "en-gb", "en-us+f3", "en-gb+m3", "en-us+m3", "en-gb+f2", "en-us+f4", "en-gb-x-rp"],
     "heldout": [
-        "en-gb-scotland",
+        "en-gb-x-gbcwmd",
         "en-029",
         "en-us-nyc",
         "en-us+klatt",

@@ -16,6 +16,7 @@ if [[ "${1:-}" == "--test" ]]; then
     packages+=(
         pulseaudio pulseaudio-utils   # a virtual speaker and microphone (null sink) for tests
         sox                           # converts and mixes test audio
+        systemd                       # systemd-analyze, to check the service unit
     )
 fi
 
@@ -31,4 +32,5 @@ if [[ "${1:-}" == "--test" ]]; then
 else
     .venv/bin/python -m pip install -q -e .
 fi
-echo "Stretch Coach is installed in .venv (run .venv/bin/stretch-coach)."
+scripts/install_vosk_model.sh
+echo "Stretch Coach is installed in .venv (run .venv/bin/stretch-coach; check it with: .venv/bin/stretch-coach doctor)."

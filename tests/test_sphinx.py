@@ -37,6 +37,8 @@ INTENT_PHRASES = {
     "yes": "yes",
     "no": "no",
     "progress": "how am i doing",
+    "louder": "speak up",
+    "quieter": "a bit quieter",
 }
 """One everyday phrase per intent other than start."""
 

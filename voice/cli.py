@@ -10,12 +10,12 @@ import sys
 import textwrap
 from collections.abc import Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from voice import __version__
+from voice import __version__, config
 from voice.asr import ListenSettings
 from voice.content import Content, load_content
 from voice.errors import CoachError
@@ -58,6 +58,8 @@ class AppSettings:
     """The history file (live and text default to the person's data folder; simulate records only with it)."""
     session_start: datetime | None = None
     """Where ``simulate --date`` places the recorded session."""
+    state_file: Path | None = None
+    """Where voice choices (rate, volume) are kept for the next session; None to keep nothing."""
 
 
 USAGE = "stretch-coach [options] [COMMAND ...]"
@@ -89,7 +91,10 @@ def what_to_say() -> str:
     titles = ", ".join(f"({exercise.order}) {exercise.title}" for exercise in content.exercises)
     said = [
         f"start and an exercise name, or stretch and its number: {titles}.",
-        "start routine: all of them in order.", content.lines.help,
+        "start routine: all of them in order.",
+        content.lines.help.format(commands=", ".join(
+            example for name, example in content.examples.items() if name not in ("start", "yes", "no")
+        )),
     ]
     items = "\n".join(textwrap.fill(line, initial_indent="  ", subsequent_indent="    ") for line in said)
     return f"what you can say to the coach:\n{items}\n\n{textwrap.fill(leave)}\n"
@@ -134,6 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_history_command(commands)
     _add_model_commands(_add_command(commands, "model", "find, download or check the English Vosk model"))
+    _add_appliance_commands(parser, commands)
     return parser
 
 
@@ -164,6 +170,20 @@ def _add_model_commands(model: argparse.ArgumentParser) -> None:
         action = _add_command(actions, name, summary)
         action.add_argument("--model", type=Path, default=argparse.SUPPRESS,
                             help="a model folder to use instead of searching")
+
+
+def _add_appliance_commands(parser: argparse.ArgumentParser, commands: Any) -> None:
+    """The config file option, and the commands that set the coach up as an appliance."""
+    parser.add_argument(
+        "--config", type=Path, help="config file (default: config.toml in your config folder)"
+    )
+    parser.set_defaults(**{option.dest: None for option in config.OPTIONS})  # unset: the config decides
+    shown = _add_command(commands, "config", "show the settings in force and where each came from")
+    shown.add_argument("--init", action="store_true", help="write a commented config file with these values")
+    shown.add_argument("--force", action="store_true", help="with --init, replace an existing file")
+    _add_command(commands, "doctor", "check microphone, speaker, voice, recogniser and content")
+    service = _add_command(commands, "service", "start the coach at boot (a systemd user service)")
+    service.add_argument("action", choices=("install", "uninstall", "status"))
 
 
 def _add_listen_options(parser: argparse.ArgumentParser, default: object) -> None:
@@ -217,11 +237,13 @@ def _settings(args: argparse.Namespace) -> AppSettings:
         raise CoachError(f"--volume {args.volume} is out of range; use 0.0 to 1.0")
     if args.count_every < 0 or args.count_final < 0:
         raise CoachError("--count-every and --count-final must not be negative")
-    coach = CoachSettings(cadence=CountCadence(args.count_every, args.count_final), rate=args.rate)
+    coach = CoachSettings(
+        cadence=CountCadence(args.count_every, args.count_final), rate=args.rate, volume=args.volume
+    )
     command = args.command or ("text" if args.text else "live")
     return AppSettings(
         command=command, content_dir=args.content, coach=coach, events=args.events,
-        speech=SpeechSettings(rate=args.rate, volume=args.volume, voice=args.voice),
+        speech=SpeechSettings(rate=args.rate, voice=args.voice),
         output_device=args.output_device,
         script=getattr(args, "script", None), verbose=args.verbose,
         listen=ListenSettings(engine=args.engine, model=args.model, device=args.device),
@@ -272,7 +294,7 @@ def _run_text(settings: AppSettings, content: Content) -> int:
         events = _open_events(settings, stack)
         return run_text_mode(
             content, settings.coach, settings.speech, settings.output_device, sys.stdin, sys.stdout, events,
-            _history_target(settings, "text"),
+            _history_target(settings, "text"), state_file=settings.state_file,
         )
 
 
@@ -281,14 +303,26 @@ def _run_live(settings: AppSettings, content: Content) -> int:
     from voice.live import LiveSettings, run_live
 
     target = _history_target(settings, "live")  # the engine's own name replaces "live" once it is loaded
-    live = LiveSettings(settings.coach, settings.speech, settings.listen, settings.output_device, target)
+    live = LiveSettings(
+        settings.coach, settings.speech, settings.listen, settings.output_device,
+        history=target, state_file=settings.state_file,
+    )
     with ExitStack() as stack:
         events = _open_events(settings, stack)
         try:
             return run_live(content, live, events, sys.stdout)
         except AudioDeviceError as error:
+            _no_microphone_under_systemd(error)
             log.warning("No microphone (%s); carrying on in text mode: type your commands.", error)
     return _run_text(settings, content)
+
+
+def _no_microphone_under_systemd(error: CoachError) -> None:
+    """As a service nobody can type: fail, so that systemd starts the coach again shortly."""
+    from voice.service import under_systemd
+
+    if under_systemd(os.environ):
+        raise CoachError(f"no microphone ({error}); the service tries again shortly") from None
 
 
 def _run_model(args: argparse.Namespace) -> int:
@@ -342,12 +376,59 @@ def _dispatch(settings: AppSettings) -> int:
     return _run_text(settings, content)
 
 
+def _resolve(args: argparse.Namespace, spoken: bool) -> tuple[dict[str, config.Setting], config.Places]:
+    """Each option's value in force and where it came from (with ``spoken`` choices), and the files."""
+    places = config.default_places(args.config)
+    given = {option.key: getattr(args, option.dest, None) for option in config.OPTIONS}
+    return config.resolve(given, places, spoken), places
+
+
+def _configured(args: argparse.Namespace) -> tuple[argparse.Namespace, config.Places]:
+    """``args`` with every option the command line left unset taken from state, config or default.
+
+    What the person chose aloud counts in sessions with them (live, typed), not in simulations."""
+    settings, places = _resolve(args, spoken=args.command is None)
+    for key, setting in settings.items():
+        setattr(args, config.BY_KEY[key].dest, setting.value)
+    if args.verbose:
+        logging.getLogger().setLevel(logging.DEBUG)
+    return args, places
+
+
+def _run_config(args: argparse.Namespace) -> int:
+    settings, places = _resolve(args, spoken=not args.init)
+    if args.init:
+        config.write_config(places.config, {key: s.value for key, s in settings.items()}, args.force)
+        print(f"wrote {places.config}")
+        return 0
+    print(config.describe(settings, places))
+    return 0
+
+
+def _run_appliance(args: argparse.Namespace) -> int:
+    if args.command == "config":
+        return _run_config(args)
+    args, places = _configured(args)
+    settings = replace(_settings(args), state_file=places.state)
+    if args.command == "doctor":
+        from voice.doctor import DoctorSettings, run_doctor
+
+        checked = DoctorSettings(
+            settings.listen, settings.output_device, settings.content_dir, settings.speech.voice
+        )
+        return run_doctor(checked, sys.stdout)
+    from voice.service import run_service
+
+    return run_service(args.action, places.config, sys.stdout)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``stretch-coach``; returns the exit status."""
+    from voice.service import log_handler
+
     args = build_parser().parse_args(argv)
     logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="stretch-coach: %(message)s", stream=sys.stderr,
+        level=logging.DEBUG if args.verbose else logging.INFO, handlers=[log_handler(os.environ, sys.stderr)],
     )
     try:
         if args.list_devices:
@@ -356,7 +437,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_model(args)
         if args.command == "history":
             return _run_history(args)
-        return _dispatch(_settings(args))
+        if args.command in ("config", "doctor", "service"):
+            return _run_appliance(args)
+        args, places = _configured(args)
+        return _dispatch(replace(_settings(args), state_file=places.state))
     except CoachError as error:
         log.error("error: %s", error)
         return 1

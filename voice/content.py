@@ -6,7 +6,7 @@ import difflib
 import re
 import string
 import tomllib
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
@@ -14,11 +14,12 @@ from typing import Any
 
 from voice.errors import ContentError
 from voice.numbers import number_words
-from voice.templates import TemplateError, expand
+from voice.templates import TemplateError, expand, simplest
 
 INTENTS = (
     "start", "routine", "next", "back", "repeat", "pause", "resume", "skip",
     "stop", "pain", "help", "list", "info", "slower", "faster", "yes", "no", "progress",
+    "louder", "quieter",
 )
 SIDES = ("left", "right")
 
@@ -37,7 +38,7 @@ LINE_PLACEHOLDERS: dict[str, tuple[str, ...]] = {
     "routine_start": ("count",), "summary": ("done",), "resume_hold": ("remaining",),
     "skip": ("title",), "summary_both_sides": ("title",), "summary_one_side": ("title", "side"),
     "summary_once": ("title",), "list": ("names",), "info": ("location", "benefit"),
-    "confirm": ("title",), "device_back": ("device",), "offer_numbers": ("last",),
+    "confirm": ("title",), "device_back": ("device",), "offer_numbers": ("last",), "help": ("commands",),
     "week": ("sessions", "exercises"), "week_nothing_done": ("sessions",), "week_pain": ("reports",),
     "week_pain_report": ("day", "title"), "week_sessions": ("count",), "week_exercise": ("title", "times"),
     "week_times": ("count",), "week_on_day": ("day",),
@@ -196,6 +197,11 @@ class Lines:
     not_understood: str
     say_again: str
     offer_numbers: str
+    louder: str
+    quieter: str
+    loudest: str
+    quietest: str
+    after_stop: str
 
 
 @dataclass(frozen=True)
@@ -214,6 +220,8 @@ class Content:
     """Urgent words, checked in this order before fuzzy matching."""
     urgent_max_words: int = 0
     """Urgent words count only in utterances of at most this many words."""
+    examples: dict[str, str] = field(default_factory=dict)
+    """The plainest phrase of each intent (from its first template), for spoken help."""
 
     def exercise(self, exercise_id: str) -> Exercise:
         """The exercise with this id."""
@@ -507,6 +515,12 @@ def _load_lines(path: Path) -> Lines:
     return Lines(**lines)
 
 
+def _examples(intents: dict[str, dict[str, list[str]]]) -> dict[str, str]:
+    """The plainest phrase of each intent's first template (for spoken help)."""
+    firsts = {intent: table["templates"][:1] for intent, table in intents.items()}
+    return {intent: simplest(first[0]) for intent, first in firsts.items() if first}
+
+
 def load_content(folder: Path | None = None) -> Content:
     """Load, validate and compile everything under the content folder."""
     folder = folder or default_content_dir()
@@ -519,11 +533,13 @@ def load_content(folder: Path | None = None) -> Content:
     commands = _read_toml(commands_path)
     phrases = _compile_phrases(commands_path, commands, exercises)
     reader = _Reader(commands_path, "commands", commands)
+    intents: dict[str, dict[str, list[str]]] = commands["intents"]
     content = Content(
         exercises=exercises, phrases=phrases, lines=_load_lines(folder / "speech.toml"),
         fillers=frozenset(_normalise(word) for word in reader.texts("fillers", [])),
         urgent=_load_urgent(commands_path, commands, phrases),
         urgent_max_words=reader.get("urgent", dict, {}).get("max_words", 5),
+        examples=_examples(intents),
     )
     reader.reject_unknown(("intents", "numbered_names"))
     return content

@@ -8,7 +8,7 @@ from typing import Protocol
 
 from voice.clock import Clock
 from voice.content import Content, Exercise, StepKind
-from voice.events import Action, CountMark, Cut, Say, StateChange
+from voice.events import Action, CountMark, Cut, Say, StateChange, VoiceChange
 from voice.intent import Intent
 from voice.numbers import number_words
 from voice.plan import Beat, BeatKind, Item, ItemRole, beat_words, beats, exercise_items
@@ -32,6 +32,22 @@ class State(StrEnum):
 TIMED_STATES = (State.HOLDING, State.REPETITIONS)
 ACTIVE_STATES = (State.INSTRUCTING, State.MOVING, *TIMED_STATES)
 
+_VOICE = ("louder", "quieter", "slower", "faster")
+_BETWEEN_EXERCISES = ("start", "routine", "list", *_VOICE)
+_ON_A_STEP = ("next", "back", "repeat", "pause", "skip", "stop", "info", *_VOICE)
+HELP_BY_STATE: dict[State, tuple[str, ...]] = {
+    State.IDLE: _BETWEEN_EXERCISES,
+    State.STOPPED: _BETWEEN_EXERCISES,
+    State.CONFIRMING: ("yes", "no"),
+    State.INSTRUCTING: _ON_A_STEP,
+    State.MOVING: _ON_A_STEP,
+    State.HOLDING: ("pause", "repeat", "next", "stop", "info", *_VOICE),
+    State.REPETITIONS: ("pause", "repeat", "next", "stop", "info", *_VOICE),
+    State.PAUSED: ("resume", "repeat", "skip", "stop"),
+    State.SAFETY: ("skip", "stop", "resume"),
+}
+"""The commands ``help`` offers in each state (their words come from the command data)."""
+
 
 class WeekSummary(Protocol):
     """Where the coach gets its spoken summary of the last seven days."""
@@ -53,6 +69,8 @@ class Coach:
         self._clock = clock
         self.state = State.IDLE
         self.rate = settings.rate
+        self.volume = settings.volume
+        self._told_how_to_restart = False
         self._out: list[Action] = []
         self._next_utterance = 0
         self._last_words: Say | None = None
@@ -79,6 +97,7 @@ class Coach:
             "pain": self._on_pain, "help": self._on_help, "list": self._on_list,
             "info": self._on_info, "slower": self._on_rate, "faster": self._on_rate,
             "yes": self._on_yes, "no": self._on_no, "progress": self._on_progress,
+            "louder": self._on_volume, "quieter": self._on_volume,
         }
 
     # ----- inputs -------------------------------------------------------------------------
@@ -88,6 +107,12 @@ class Coach:
         self._say(self._content.lines.greeting, "greeting")
         self._set_state(State.IDLE)
         return self._flush()
+
+    def on_last_intent(self, intent: Intent) -> list[Action]:
+        """React to the last thing that can come (typed input has ended): nobody is left to be told
+        how to begin again."""
+        self._told_how_to_restart = True
+        return self.on_intent(intent)
 
     def on_intent(self, intent: Intent) -> list[Action]:
         """React to something the person said."""
@@ -142,7 +167,7 @@ class Coach:
 
     def _say(self, text: str, kind: str, *, interrupt: bool = False) -> int:
         self._next_utterance += 1
-        say = Say(self._next_utterance, text, kind, self.rate, interrupt)
+        say = Say(self._next_utterance, text, kind, self.rate, interrupt, self.volume)
         self._out.append(say)
         if kind != "count":
             self._last_words = say
@@ -413,6 +438,9 @@ class Coach:
         self._say(self._summary(), "cue")
         self._items, self._index, self._queue = [], 0, []
         self._set_state(State.STOPPED)
+        if not self._told_how_to_restart:
+            self._told_how_to_restart = True
+            self._say(lines.after_stop, "help")
 
     def _on_pain(self, intent: Intent) -> None:
         self._cut()
@@ -447,7 +475,14 @@ class Coach:
         return last is not None and self._clock.now() - last < self._settings.say_again_gap
 
     def _on_help(self, intent: Intent) -> None:
-        self._say(self._content.lines.help, "help")
+        commands = [self._example(name) for name in HELP_BY_STATE[self.state]]
+        self._say(self._content.lines.help.format(commands=_join(commands, "or")), "help")
+
+    def _example(self, intent: str) -> str:
+        example = self._content.examples.get(intent, intent)
+        item = self._current_item()
+        exercise = item.exercise if item else self._content.exercises[0]
+        return example.replace("{exercise}", exercise.names[0])
 
     def _on_list(self, intent: Intent) -> None:
         titles = [exercise.title for exercise in self._content.exercises]
@@ -470,11 +505,26 @@ class Coach:
             self._say(lines.rate_limit, "cue")
             return
         self.rate = rate
+        self._out.append(VoiceChange(self.rate, self.volume))
         self._say(lines.faster if step > 0 else lines.slower, "cue")
 
     def _on_progress(self, intent: Intent) -> None:
         history = self._history
         self._say(history.weekly_summary() if history else self._content.lines.history_off, "info")
+
+    def _on_volume(self, intent: Intent) -> None:
+        settings, lines = self._settings, self._content.lines
+        louder = intent.name == "louder"
+        factor = 10 ** (settings.volume_step_db / 20)
+        lowest = settings.min_volume
+        wanted = min(1.0, max(lowest, self.volume * factor)) if louder else max(lowest, self.volume / factor)
+        volume = round(wanted, 3)
+        if volume == self.volume:
+            self._say(lines.loudest if louder else lines.quietest, "cue")
+            return
+        self.volume = volume
+        self._out.append(VoiceChange(self.rate, self.volume))
+        self._say(lines.louder if louder else lines.quieter, "cue")
 
     def _in_exercise(self) -> bool:
         return bool(self._items) and self.state in (*ACTIVE_STATES, State.PAUSED, State.SAFETY)
@@ -495,5 +545,5 @@ class Coach:
         return lines.summary.format(done=_join(parts)) if parts else lines.nothing_done
 
 
-def _join(parts: list[str]) -> str:
-    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+def _join(parts: list[str], last: str = "and") -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + f" {last} " + parts[-1]

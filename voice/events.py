@@ -23,6 +23,8 @@ class Say:
     """Speech rate in words per minute."""
     interrupt: bool = False
     """Cut whatever is playing or queued and start at once (counts start on their second)."""
+    volume: float = 1.0
+    """Loudness, 0.0 to 1.0, applied when the words are played."""
 
 
 @dataclass(frozen=True)
@@ -54,7 +56,17 @@ class StateChange:
     """1-based step number within the side, if on a step."""
 
 
-Action = Say | Cut | CountMark | StateChange
+@dataclass(frozen=True)
+class VoiceChange:
+    """The person changed how the coach speaks; kept for the next session."""
+
+    rate: int
+    """Speech rate in words per minute."""
+    volume: float
+    """Loudness, 0.0 to 1.0."""
+
+
+Action = Say | Cut | CountMark | StateChange | VoiceChange
 
 
 class EventLog:

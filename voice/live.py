@@ -8,12 +8,14 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import IO
 
-from voice.asr import ListenSettings, Recognizer, describe
+from voice.asr import POCKETSPHINX, ListenSettings, Recognizer, describe
 from voice.asr_process import RecognizerProcess
 from voice.audio_in import Microphone, find_device
 from voice.clock import Clock, MonotonicClock
+from voice.config import voice_keeper
 from voice.content import Content, UrgentWords
 from voice.dialogue import Coach
 from voice.echo import ReferenceBuffer
@@ -21,6 +23,7 @@ from voice.events import EventLog, Say
 from voice.history_recorder import HistoryRecorder, HistoryTarget
 from voice.intent import Intent, IntentMatcher
 from voice.listen import AudioSource, Listener, ListenerHooks, Utterance, keep_trying, retry_delays
+from voice.models import ENGLISH
 from voice.plan import phrases_to_prepare
 from voice.playback import SoundDeviceOutput
 from voice.runtime import RealtimeLoop
@@ -48,6 +51,8 @@ class LiveSettings:
     """Speaker (name part or number), or None for the default."""
     history: HistoryTarget | None = None
     """Where the session is recorded, or None."""
+    state_file: Path | None = None
+    """Where spoken rate and volume changes are kept for the next session; None to keep nothing."""
 
 
 BARGE_IN_CONFIDENCE = 0.6
@@ -140,7 +145,10 @@ class LiveSession:
         target = settings.history and replace(settings.history, engine=recognizer.engine)
         self.history = HistoryRecorder(content, self.clock, target) if target else None
         self.coach = Coach(content, settings.coach, self.clock, self.history)
-        self.session = Session(self.coach, self.clock, EventLog(events), echo=echo, recorder=self.history)
+        self.session = Session(
+            self.coach, self.clock, EventLog(events), echo=echo, recorder=self.history,
+            on_voice_change=voice_keeper(settings.state_file),
+        )
         self.loop = RealtimeLoop(self.session, self.clock)
         self.guard = EchoGuard()
         self._ears = Ears(IntentMatcher(content), self.guard, content.urgent)
@@ -170,6 +178,7 @@ class LiveSession:
         the two streams start together and the echo canceller finds their lag at once."""
         self.loop.post(self.session.begin)
         self.listener.start(source or self.listener.open_first())
+        log.info("ready to listen")
         try:
             with _stop_on_sigterm(self.stop):
                 self.loop.run()
@@ -258,4 +267,7 @@ def run_live(
     microphone.close()
     with RecognizerProcess(content, settings.listen) as recognizer:
         log.info("%s, microphone: %s", describe(recognizer), microphone.name)
+        if settings.listen.engine is None and recognizer.engine == POCKETSPHINX:
+            log.info("no English Vosk model installed; to listen with Vosk: stretch-coach model download "
+                     "(or --from-file %s.zip without internet)", ENGLISH.name)
         return LiveSession(content, settings, recognizer, source, events, out).run()

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import IO, Protocol
 
 from voice.clock import Clock
 from voice.dialogue import Coach
-from voice.events import Action, CountMark, Cut, EventLog, Say, StateChange
+from voice.events import Action, CountMark, Cut, EventLog, Say, StateChange, VoiceChange
 from voice.intent import Intent
 
 log = logging.getLogger(__name__)
@@ -71,8 +72,10 @@ class Session:
     def __init__(
         self, coach: Coach, clock: Clock, log_: EventLog, echo: IO[str] | None = None,
         recorder: SessionRecorder | None = None,
+        on_voice_change: Callable[[VoiceChange], None] | None = None,
     ) -> None:
         self.coach = coach
+        self._on_voice_change = on_voice_change
         self._clock = clock
         self._log = log_
         self._recorder: SessionRecorder = recorder or NullRecorder()
@@ -88,12 +91,12 @@ class Session:
         """Start the session with the coach's greeting."""
         self._run(self.coach.begin())
 
-    def heard(self, intent: Intent) -> None:
-        """Something was heard; log it and let the coach react."""
+    def heard(self, intent: Intent, last: bool = False) -> None:
+        """Something was heard; log it and let the coach react (``last``: no more input can come)."""
         now = self._clock.now()
         self._log.heard(now, intent)
         self._recorder.heard(now, intent)
-        self._run(self.coach.on_intent(intent))
+        self._run(self.coach.on_last_intent(intent) if last else self.coach.on_intent(intent))
 
     def tick(self) -> None:
         """Let the coach fire whatever is due."""
@@ -155,3 +158,6 @@ class Session:
             case StateChange():
                 self._log.state(now, action)
                 self._recorder.state(now, action)
+            case VoiceChange():
+                if self._on_voice_change is not None:
+                    self._on_voice_change(action)

@@ -46,3 +46,9 @@ class CoachSettings:
     """Commands are typed, so every line that is not a command gets an answer."""
     say_again_gap: float = 15.0
     """Least time between two spoken "say that again" answers, in seconds."""
+    volume: float = 1.0
+    """Starting loudness, 0.0 to 1.0 (1.0 is the synthesiser's full level)."""
+    volume_step_db: float = 4.0
+    """How much ``louder``/``quieter`` change the loudness, in decibels."""
+    min_volume: float = 0.1
+    """Quietest loudness ``quieter`` goes down to."""

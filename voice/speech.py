@@ -8,13 +8,15 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+import numpy as np
+
 from voice.clock import Clock
 from voice.errors import SpeechError
 from voice.events import Say
 from voice.playback import AudioOutput, Done, NullOutput, Reference, Start, open_output
 from voice.session import SpeechListener, SpeechPort
 from voice.simulate import SilentSpeaker
-from voice.tts import SpeechSettings, Synthesizer
+from voice.tts import Pcm, SpeechSettings, Synthesizer
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +30,14 @@ class _Utterance:
     on_done: Done
     on_start: Start | None
     generation: int
+    volume: float
+
+
+def at_volume(pcm: Pcm, volume: float) -> Pcm:
+    """The rendering scaled to ``volume`` (the cache keeps the full-level one)."""
+    if volume >= 1.0:
+        return pcm
+    return Pcm(np.rint(pcm.samples * volume).astype(np.int16), pcm.rate)
 
 
 def _ignore(_: bool) -> None:
@@ -47,14 +57,15 @@ class SpeechOut:
         self._thread: threading.Thread | None = None
 
     def say(
-        self, text: str, rate: int | None = None, on_done: Done | None = None, on_start: Start | None = None
+        self, text: str, rate: int | None = None, on_done: Done | None = None, on_start: Start | None = None,
+        volume: float = 1.0,
     ) -> None:
         """Queue an utterance; returns at once. ``on_done(interrupted)`` is called exactly once."""
         with self._lock:
-            utterance = _Utterance(text, rate, on_done or _ignore, on_start, self._generation)
+            utterance = _Utterance(text, rate, on_done or _ignore, on_start, self._generation, volume)
             pcm = None if self._waiting else self.synthesizer.cached(text, rate)
             if pcm is not None:  # nothing ahead of it is still being rendered: straight to the speaker
-                self.output.play(pcm, utterance.on_done, on_start)
+                self.output.play(at_volume(pcm, volume), utterance.on_done, on_start)
                 return
             self._waiting += 1
             self._queue.put(utterance)
@@ -97,7 +108,7 @@ class SpeechOut:
             with self._lock:
                 self._waiting -= 1
                 if pcm is not None and utterance.generation == self._generation:
-                    self.output.play(pcm, utterance.on_done, utterance.on_start)
+                    self.output.play(at_volume(pcm, utterance.volume), utterance.on_done, utterance.on_start)
                     continue
             utterance.on_done(True)
 
@@ -127,7 +138,7 @@ class SessionSpeech:
             if started.is_set():
                 self._post(lambda: self._listener.speech_finished(say, interrupted))
 
-        self._speech.say(say.text, say.rate, on_done, on_start)
+        self._speech.say(say.text, say.rate, on_done, on_start, say.volume)
 
     def cut(self) -> None:
         """Stop speaking and drop the queue."""

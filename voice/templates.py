@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 
 
 class TemplateError(ValueError):
@@ -50,3 +51,13 @@ def expand(template: str) -> list[str]:
     alternatives, _ = _parse_sequence(template.lower(), 0, None)
     sentences = (" ".join(item.split()) for alternative in alternatives for item in alternative)
     return list(dict.fromkeys(sentence for sentence in sentences if sentence))
+
+
+def simplest(template: str) -> str:
+    """The plainest sentence of a template: optional words left out, first alternatives taken."""
+    text = template
+    while "[" in text:
+        text = re.sub(r"\[[^\[\]]*\]", " ", text)
+    while "(" in text:
+        text = re.sub(r"\(([^()|]*)(\|[^()]*)?\)", r" \1 ", text)
+    return " ".join(text.split())

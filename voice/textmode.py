@@ -5,9 +5,11 @@ from __future__ import annotations
 import dataclasses
 import functools
 import threading
+from pathlib import Path
 from typing import IO
 
 from voice.clock import MonotonicClock
+from voice.config import voice_keeper
 from voice.content import Content
 from voice.dialogue import Coach, State
 from voice.events import EventLog
@@ -30,13 +32,17 @@ END_OF_INPUT = Intent("stop", None, 1.0, "(end of input)")
 def run_text_mode(
     content: Content, settings: CoachSettings, speech: SpeechSettings, output_device: str | None,
     stdin: IO[str], stdout: IO[str], events: IO[str] | None, history: HistoryTarget | None = None,
+    state_file: Path | None = None,
 ) -> int:
     """Read commands line by line until end of input or a quit word; returns the exit status."""
     settings = dataclasses.replace(settings, typed=True)
     clock = MonotonicClock()
     recorder = HistoryRecorder(content, clock, history) if history else None
     coach = Coach(content, settings, clock, recorder)
-    session = Session(coach, clock, EventLog(events), echo=stdout, recorder=recorder)
+    session = Session(
+        coach, clock, EventLog(events), echo=stdout, recorder=recorder,
+        on_voice_change=voice_keeper(state_file),
+    )
     loop = RealtimeLoop(session, clock)
     voice = open_voice(speech, output_device, session, loop.post, clock)
     session.attach(voice.port)
@@ -58,7 +64,7 @@ def run_text_mode(
                 return
             if words:
                 loop.post(functools.partial(hear, words))
-        loop.post(functools.partial(session.heard, END_OF_INPUT))
+        loop.post(functools.partial(session.heard, END_OF_INPUT, last=True))
         loop.stop_when(lambda: coach.state is State.STOPPED and not session.speaking)
 
     loop.post(session.begin)
