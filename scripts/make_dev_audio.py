@@ -1,15 +1,17 @@
 #!/usr/bin/env python3
-"""Generate labelled spoken test data with espeak-ng: commands, chatter, noises and silence.
+"""Generate labelled spoken development data from many English voices: commands, chatter, noise, silence.
 
-    python scripts/make_dev_audio.py                       # dev set into dev_audio/dev
-    python scripts/make_dev_audio.py --set heldout         # other voices, sentences and rooms
+    python scripts/make_dev_audio.py               # into dev_audio/dev (needs scripts/setup.sh --bench)
 
-Every intent and every exercise (by several of its names) is spoken by varied voices, speeds
-and pitches, then put through conditions: clean, noise at 10 dB and 5 dB SNR (white, pink,
-brown, fan hum or babble), reverberation (sox reverb), quiet, and far (quiet, reverberant,
-dull, a little noise). Non-commands: everyday chatter, coughs and other noise bursts,
-breathing, steady noise and silence. Files are written at varied sample rates and channel
-counts (the recogniser must convert them) with a ``labels.jsonl`` manifest; nothing is committed.
+Each voice (espeak-ng voices and variants, flite, festival) speaks one phrasing of every intent,
+more of the urgent ones, two names of every exercise and a few chatter sentences, each at its own
+tempo (0.85-1.15) and pitch (within 3 semitones). Every command is written clean, with noise at
+10 dB, and in one more condition in turn: noise at 20 or 5 dB (white, pink, brown, fan hum or
+babble made of other voices), reverberation, far (quiet, reverberant, dull, a little noise), quiet
+or loud. Non-commands: chatter, coughs and other noise bursts, breathing, steady noise and
+silence. Files come at varied sample rates and channel counts (the recogniser must convert them)
+with a ``labels.jsonl`` manifest whose ``voice`` field lets the benchmark leave one voice out.
+Nothing is committed.
 """
 
 from __future__ import annotations
@@ -39,23 +41,27 @@ from voice.pcm import TARGET_RATE, read_wav, resample
 Audio = npt.NDArray[np.float64]
 RATE = TARGET_RATE
 
-VOICES = {
-    "dev": ["en-us", "en-gb", "en-us+f3", "en-gb+m3", "en-us+m3", "en-gb+f2", "en-us+f4", "en-gb-x-rp"],
-    "heldout": [
-        "en-gb-scotland",
-        "en-029",
-        "en-us-nyc",
-        "en-us+klatt",
-        "en+m7",
-        "en-gb-x-rp+f5",
-        "en-us+Annie",
-        "en-gb-x-gbclan+m2",
-    ],
-}
-"""espeak-ng voices per set; the held-out set shares none with the dev set."""
+VOICES = (
+    "espeak-ng:en-us",
+    "espeak-ng:en-gb+f3",
+    "espeak-ng:en-gb-x-rp+m3",
+    "espeak-ng:en-029",
+    "espeak-ng:en-us-nyc+f2",
+    "espeak-ng:en-gb-x-gbclan",
+    "espeak-ng:en-gb-x-gbcwmd+f4",
+    "espeak-ng:en-us+klatt",
+    "espeak-ng:en-uk+m7",
+    "flite:kal",
+    "flite:kal16",
+    "flite:rms",
+    "festival:kal_diphone",
+    "festival:ked_diphone",
+)
+"""Synthesiser:voice of every speaker. Voices kept for acceptance tests are deliberately absent."""
+SYNTHESISERS = {"espeak-ng": "espeak-ng", "flite": "flite", "festival": "text2wave"}
+"""The program each synthesiser (also its Debian package's name) is run as."""
 
-CHATTER = {
-    "dev": [
+CHATTER = [
         "what time is it",
         "can you pass me the water",
         "i think it is going to rain today",
@@ -96,8 +102,6 @@ CHATTER = {
         "the mail has arrived",
         "please close the curtains",
         "the meeting was moved to monday",
-    ],
-    "heldout": [
         "how was your day at work",
         "the car needs new tyres",
         "i am so tired today",
@@ -128,24 +132,25 @@ CHATTER = {
         "the meeting went on forever",
         "let me finish this email",
         "i heard thunder outside",
-    ],
-}
-"""Everyday sentences that are not commands (at least 30 per set, none shared)."""
+]
+"""Everyday sentences that are not commands."""
 
-SPEEDS = {"dev": [130, 150, 170, 185], "heldout": [120, 145, 165, 195]}
-PITCHES = {"dev": [35, 50, 65], "heldout": [25, 45, 75]}
 FORMATS = [(16000, 1), (22050, 1), (44100, 2), (48000, 1), (16000, 2), (32000, 1)]
 """(rate, channels) the clips are written in, in turn."""
-COMMAND_CONDITIONS = ("clean", "noise10", "noise5", "reverb", "quiet", "far")
-CHATTER_CONDITIONS = ("clean", "noise10", "reverb")
+EXTRA_CONDITIONS = ("noise20", "noise5", "reverb", "far", "quiet", "loud")
+"""Every command is clean and at 10 dB noise, and in one of these in turn."""
+NOISE_SNR = {"noise20": 20.0, "noise10": 10.0, "noise5": 5.0}
 NOISE_KINDS = ("white", "pink", "brown", "fan", "babble")
+URGENT_EXTRA = ("stop", "pain", "pause")
+"""Intents spoken twice per voice: missing them is unsafe, so their recall needs more clips."""
+CHATTER_PER_VOICE = 8
 NUMBERED = ("stretch", "exercise", "number")
 """Words that number an exercise in commands.toml's numbered_names (only used if phrases hold them)."""
 
 
 @dataclass(frozen=True)
 class Spoken:
-    """One sentence to synthesise, with what it means."""
+    """One sentence to synthesise, with what it means and how it is said."""
 
     id: str
     """Stable name, used in file names."""
@@ -157,12 +162,12 @@ class Spoken:
     """Exercise id for ``start``."""
     kind: str
     """``command`` or ``chatter``."""
-    voice: str = ""
-    """espeak-ng voice."""
-    speed: int = 150
-    """espeak-ng words per minute."""
-    pitch: int = 50
-    """espeak-ng pitch (0-99)."""
+    voice: str = "espeak-ng:en-us"
+    """Synthesiser and voice, as in VOICES."""
+    tempo: float = 1.0
+    """Speed factor applied after synthesis (sox tempo: pitch kept)."""
+    cents: int = 0
+    """Pitch shift in cents (sox pitch: tempo kept)."""
 
 
 @dataclass(frozen=True)
@@ -174,7 +179,7 @@ class Clip:
     kind: str
     """``command``, ``chatter``, ``noise`` or ``silence``."""
     condition: str
-    """Recording condition (clean, noise10, noise5, reverb, quiet, far, or the noise's name)."""
+    """Recording condition (clean, noise20/10/5, reverb, far, quiet, loud, or the noise's name)."""
     intent: str
     """Expected intent (``none`` unless a command)."""
     exercise: str | None
@@ -182,11 +187,11 @@ class Clip:
     text: str
     """What was said ("" for noises)."""
     voice: str
-    """espeak-ng voice ("" for noises)."""
-    speed: int
-    """Words per minute (0 for noises)."""
-    pitch: int
-    """Pitch (0 for noises)."""
+    """Synthesiser and voice ("" for noises: they belong to no voice)."""
+    tempo: float
+    """Speed factor (0 for noises)."""
+    cents: int
+    """Pitch shift in cents (0 for noises)."""
     rate: int
     """Sample rate the file is written at."""
     channels: int
@@ -208,58 +213,64 @@ def _start_phrases(content: Content, rng: random.Random, per_exercise: int) -> l
     chosen = []
     for exercise_id, names in _exercise_names(content).items():
         phrases = [p.text for p in content.phrases if p.exercise == exercise_id]
-        for name in rng.sample(names, min(per_exercise, len(names))):
-            using = [text for text in phrases if f" {name} " in f" {text} "]
-            if using:
-                chosen.append((rng.choice(using), exercise_id))
+        usable = [name for name in names if any(f" {name} " in f" {text} " for text in phrases)]
+        for name in rng.sample(usable, min(per_exercise, len(usable))):
+            chosen.append((rng.choice([t for t in phrases if f" {name} " in f" {t} "]), exercise_id))
     return chosen
 
 
-def _command_sentences(
-    content: Content, rng: random.Random, per_intent: int, per_exercise: int
-) -> list[Spoken]:
+def _command_sentences(content: Content, voice: str, rng: random.Random, per_exercise: int) -> list[Spoken]:
+    """One phrasing of every intent (two of the urgent ones) and ``per_exercise`` starts of every exercise."""
+    tag = _voice_tag(voice)
     sentences = []
     for intent in sorted({p.intent for p in content.phrases} - {"start"}):
-        texts = sorted({p.text for p in content.phrases if p.intent == intent}, key=len)
-        picked = [texts[0], *rng.sample(texts[1:], min(per_intent - 1, len(texts) - 1))]
-        sentences += [Spoken(f"{intent}-{i}", text, intent, None, "command") for i, text in enumerate(picked)]
+        texts = sorted({p.text for p in content.phrases if p.intent == intent})
+        picked = rng.sample(texts, min(2 if intent in URGENT_EXTRA else 1, len(texts)))
+        sentences += [
+            Spoken(f"{tag}-{intent}-{i}", text, intent, None, "command") for i, text in enumerate(picked)
+        ]
     for i, (text, exercise) in enumerate(_start_phrases(content, rng, per_exercise)):
-        sentences.append(Spoken(f"start-{exercise}-{i}", text, "start", exercise, "command"))
+        sentences.append(Spoken(f"{tag}-start-{exercise}-{i}", text, "start", exercise, "command"))
     return sentences
 
 
-def _assign_voices(sentences: list[Spoken], which: str, rng: random.Random) -> list[Spoken]:
-    voices = VOICES[which]
+def _voice_tag(voice: str) -> str:
+    return voice.replace(":", "-").replace("+", "_")
+
+
+def _spoken_by(voice: str, content: Content, rng: random.Random, per_exercise: int) -> list[Spoken]:
+    """Everything one voice says, each sentence at its own tempo and pitch."""
+    tag = _voice_tag(voice)
+    talk = [
+        Spoken(f"{tag}-chatter-{i}", text, "none", None, "chatter")
+        for i, text in enumerate(rng.sample(CHATTER, CHATTER_PER_VOICE))
+    ]
     return [
-        replace(
-            s,
-            voice=voices[i % len(voices)],
-            speed=rng.choice(SPEEDS[which]),
-            pitch=rng.choice(PITCHES[which]),
-        )
-        for i, s in enumerate(sentences)
+        replace(s, voice=voice, tempo=round(rng.uniform(0.85, 1.15), 2), cents=rng.randint(-300, 300))
+        for s in _command_sentences(content, voice, rng, per_exercise) + talk
     ]
 
 
+def _synthesiser_command(voice: str, text: str, raw: Path) -> tuple[list[str], str | None]:
+    """(command line, standard input) that writes ``text`` spoken by ``voice`` to ``raw``."""
+    program, name = voice.split(":", 1)
+    if program == "espeak-ng":
+        return ["espeak-ng", "-v", name, "-s", "160", "-w", str(raw), text], None
+    if program == "flite":
+        return ["flite", "-voice", name, "-t", text, "-o", str(raw)], None
+    return ["text2wave", "-eval", f"(voice_{name})", "-o", str(raw)], text
+
+
 def synthesise(spoken: Spoken, workdir: Path) -> Audio:
-    """espeak-ng speech as 16 kHz float samples (exact digital silence trimmed off the ends)."""
+    """Speech as 16 kHz float samples, tempo and pitch applied (exact silence trimmed off the ends)."""
     raw = workdir / f"{spoken.id}.raw.wav"
-    subprocess.run(
-        [
-            "espeak-ng",
-            "-v",
-            spoken.voice,
-            "-s",
-            str(spoken.speed),
-            "-p",
-            str(spoken.pitch),
-            "-w",
-            str(raw),
-            spoken.text,
-        ],
-        check=True,
-        capture_output=True,
-    )
+    command, stdin = _synthesiser_command(spoken.voice, spoken.text, raw)
+    subprocess.run(command, input=stdin, text=True, check=True, capture_output=True)
+    if spoken.tempo != 1.0 or spoken.cents:
+        shaped = workdir / f"{spoken.id}.shaped.wav"
+        effect = ["tempo", "-s", str(spoken.tempo), "pitch", str(spoken.cents)]
+        subprocess.run(["sox", str(raw), str(shaped), *effect], check=True, capture_output=True)
+        shaped.replace(raw)
     samples = read_wav(raw).astype(np.float64)
     raw.unlink()
     loud = np.flatnonzero(np.abs(samples) > 1e-4)
@@ -281,14 +292,16 @@ def _coloured(kind: str, count: int, rng: np.random.Generator) -> Audio:
     return unit
 
 
-def _babble(count: int, workdir: Path, rng: np.random.Generator, chatter: Sequence[str]) -> Audio:
-    """Several voices of reversed chatter at once: speech-like, but no words."""
+def _babble(
+    count: int, workdir: Path, rng: np.random.Generator, chatter: Sequence[str], speaker: str
+) -> Audio:
+    """Four other voices of reversed chatter at once: speech-like, but no words."""
+    others = [v for v in VOICES if v.startswith("espeak-ng:") and v != speaker]
     mix = np.zeros(count)
     for i in range(4):
         text = chatter[int(rng.integers(len(chatter)))]
-        spoken = Spoken(
-            f"babble{i}-{rng.integers(1 << 30)}", text, "none", None, "chatter", "en-us", 170, 40 + 10 * i
-        )
+        voice = others[int(rng.integers(len(others)))]
+        spoken = Spoken(f"babble{i}-{rng.integers(1 << 30)}", text, "none", None, "chatter", voice)
         speech = synthesise(spoken, workdir)[::-1]
         speech = np.tile(speech, count // len(speech) + 1)[:count]
         mix += np.roll(speech, int(rng.integers(count)))
@@ -297,11 +310,11 @@ def _babble(count: int, workdir: Path, rng: np.random.Generator, chatter: Sequen
 
 
 def make_noise(
-    kind: str, count: int, workdir: Path, rng: np.random.Generator, chatter: Sequence[str]
+    kind: str, count: int, workdir: Path, rng: np.random.Generator, chatter: Sequence[str], speaker: str = ""
 ) -> Audio:
-    """Unit-power background noise of one of NOISE_KINDS."""
+    """Unit-power background noise of one of NOISE_KINDS (babble made of voices other than ``speaker``)."""
     if kind == "babble":
-        return _babble(count, workdir, rng, chatter)
+        return _babble(count, workdir, rng, chatter, speaker)
     if kind == "fan":
         t = np.arange(count) / RATE
         hum = np.sin(2 * np.pi * 100 * t) + 0.5 * np.sin(2 * np.pi * 200 * t)
@@ -359,15 +372,19 @@ def apply_condition(
     name: str,
     rng: random.Random,
     chatter: Sequence[str],
+    speaker: str = "",
 ) -> Audio:
     """One recording condition applied to padded speech at a normal level."""
     nrng = np.random.default_rng(rng.randrange(1 << 30))
     floor = make_noise("pink", len(samples) + RATE, workdir, nrng, chatter)
     if condition == "clean":
         return samples
-    if condition in ("noise10", "noise5"):
-        background = make_noise(noise, len(samples), workdir, nrng, chatter)
-        return add_noise(samples, background, 10.0 if condition == "noise10" else 5.0)
+    if condition in NOISE_SNR:
+        background = make_noise(noise, len(samples), workdir, nrng, chatter, speaker)
+        return add_noise(samples, background, NOISE_SNR[condition])
+    if condition == "loud":  # close to the microphone: the loudest peaks clip
+        loud: Audio = np.clip(at_level(samples, rng.uniform(1.0, 4.0)), -0.98, 0.98)
+        return loud
     if condition == "reverb":
         return _reverb(samples, workdir, name, rng, strong=False)
     if condition == "quiet":
@@ -408,11 +425,13 @@ def _render_spoken(job: tuple[Spoken, tuple[str, ...], Path, int, Sequence[str]]
         workdir = Path(tmp)
         speech = at_level(_pad(synthesise(spoken, workdir), rng), rng.uniform(-9, -3))
         for index, condition in enumerate(conditions):
-            noise = NOISE_KINDS[(seed + index) % len(NOISE_KINDS)] if condition.startswith("noise") else ""
-            samples = _fit(apply_condition(speech, condition, noise, workdir, spoken.id, rng, chatter))
+            noise = NOISE_KINDS[(seed + index) % len(NOISE_KINDS)] if condition in NOISE_SNR else ""
+            samples = apply_condition(
+                speech, condition, noise, workdir, spoken.id, rng, chatter, spoken.voice
+            )
             rate, channels = FORMATS[(seed + index) % len(FORMATS)]
             relative = f"{spoken.kind}/{condition}/{spoken.id}.wav"
-            write_wav(out / relative, samples, rate, channels)
+            write_wav(out / relative, _fit(samples), rate, channels)
             clips.append(
                 Clip(
                     relative,
@@ -422,8 +441,8 @@ def _render_spoken(job: tuple[Spoken, tuple[str, ...], Path, int, Sequence[str]]
                     spoken.exercise,
                     spoken.text,
                     spoken.voice,
-                    spoken.speed,
-                    spoken.pitch,
+                    spoken.tempo,
+                    spoken.cents,
                     rate,
                     channels,
                     noise,
@@ -529,45 +548,49 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--out", type=Path, help="output folder (default: dev_audio/<set>)")
-    parser.add_argument(
-        "--set", dest="which", choices=sorted(VOICES), default="dev", help="which voices and sentences"
-    )
-    parser.add_argument("--seed", type=int, help="random seed (default: fixed per set)")
-    parser.add_argument("--per-intent", type=int, default=4, help="phrases per intent other than start")
-    parser.add_argument("--per-exercise", type=int, default=6, help="names spoken per exercise")
+    parser.add_argument("--out", type=Path, help="output folder (default: dev_audio/dev)")
+    parser.add_argument("--seed", type=int, default=1, help="random seed")
+    parser.add_argument("--voices", help="comma-separated subset of the voices (default: all)")
+    parser.add_argument("--per-exercise", type=int, default=2, help="names spoken per exercise and voice")
     parser.add_argument("--jobs", type=int, default=2, help="parallel workers")
     return parser.parse_args(argv)
+
+
+def _conditions(spoken: Spoken, index: int) -> tuple[str, ...]:
+    """Commands: clean, 10 dB noise and one more in turn; chatter: clean and one other in turn."""
+    if spoken.kind == "command":
+        return ("clean", "noise10", EXTRA_CONDITIONS[index % len(EXTRA_CONDITIONS)])
+    others = ("noise10", *EXTRA_CONDITIONS)
+    return ("clean", others[index % len(others)])
+
+
+def _missing_packages(voices: Sequence[str]) -> list[str]:
+    programs = {"sox": "sox", **{v.split(":")[0]: SYNTHESISERS[v.split(":")[0]] for v in voices}}
+    return [package for package, program in programs.items() if shutil.which(program) is None]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Generate the set and its manifest; returns the exit status."""
     args = parse_args(argv)
-    for program in ("espeak-ng", "sox"):
-        if shutil.which(program) is None:
-            print(f"make_dev_audio: needs {program} (sudo apt-get install {program})", file=sys.stderr)
-            return 1
-    seed = args.seed if args.seed is not None else {"dev": 1, "heldout": 2}[args.which]
-    out = args.out or Path(__file__).resolve().parent.parent / "dev_audio" / args.which
-    rng = random.Random(seed)
-    chatter = CHATTER[args.which]
-    commands = _command_sentences(load_content(), rng, args.per_intent, args.per_exercise)
-    talk = [Spoken(f"chatter-{i}", text, "none", None, "chatter") for i, text in enumerate(chatter)]
-    spoken = _assign_voices(commands, args.which, rng) + _assign_voices(
-        talk, args.which, random.Random(seed + 1)
-    )
-    for kind, conditions in (("command", COMMAND_CONDITIONS), ("chatter", CHATTER_CONDITIONS)):
-        for condition in conditions:
-            (out / kind / condition).mkdir(parents=True, exist_ok=True)
-    for folder in ("noise", "silence"):
+    voices = tuple(args.voices.split(",")) if args.voices else VOICES
+    unknown = [v for v in voices if v not in VOICES]
+    if unknown:
+        print(f"make_dev_audio: unknown voice {unknown[0]}; choose from {', '.join(VOICES)}", file=sys.stderr)
+        return 1
+    missing = _missing_packages(voices)
+    if missing:
+        print(f"make_dev_audio: needs {' '.join(missing)} (scripts/setup.sh --bench)", file=sys.stderr)
+        return 1
+    out = args.out or Path(__file__).resolve().parent.parent / "dev_audio" / "dev"
+    rng = random.Random(args.seed)
+    content = load_content()
+    spoken = [s for voice in voices for s in _spoken_by(voice, content, rng, args.per_exercise)]
+    jobs = [(s, _conditions(s, i), out, args.seed * 10007 + i, CHATTER) for i, s in enumerate(spoken)]
+    for folder in {f"{s.kind}/{c}" for s, conditions, *_ in jobs for c in conditions} | {"noise", "silence"}:
         (out / folder).mkdir(parents=True, exist_ok=True)
-    jobs = [
-        (s, COMMAND_CONDITIONS if s.kind == "command" else CHATTER_CONDITIONS, out, seed * 10007 + i, chatter)
-        for i, s in enumerate(spoken)
-    ]
     with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        clips = [clip for batch in pool.map(_render_spoken, jobs) for clip in batch]
-    clips += _render_noises(out, seed, chatter)
+        clips = [clip for batch in pool.map(_render_spoken, jobs, chunksize=8) for clip in batch]
+    clips += _render_noises(out, args.seed, CHATTER)
     with (out / "labels.jsonl").open("w", encoding="utf-8") as manifest:
         for clip in clips:
             manifest.write(json.dumps(asdict(clip)) + "\n")

@@ -76,7 +76,8 @@ from voice.pcm import TARGET_RATE
 log = logging.getLogger(__name__)
 
 SEARCH = "commands"
-BARGE_IN_SEARCH = "barge-in"
+URGENT_CONFIDENCE = 0.6
+"""Confidence of an urgent word found by the urgent reading (the matcher asks no question of urgent words)."""
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,13 @@ class SphinxTuning:
     """Level, below the utterance's peak, of the noise floor added against digital silence."""
     max_tone_share: float = 0.8
     """Utterances with more of their power than this within 40 Hz of one frequency are beeps, not speech."""
+    urgent_garbage_words: int = 0
+    """Fewest garbage words in the urgent reading: an utterance the first reading called garbage is
+    read again with a dearer garbage path, and an urgent word found there is accepted (0: off)."""
+    noise_suppression: int = 0
+    """WebRTC noise suppression level 0-4 applied to each utterance before decoding (0: off)."""
+    auto_gain: int = 0
+    """WebRTC automatic gain target in dBFS below full scale, 0-31 (0: off)."""
 
 
 def tone_share(samples: npt.NDArray[np.float64]) -> float:
@@ -174,6 +182,7 @@ class SphinxRecognizer:
         pronunciations: dict[str, tuple[str, ...]],
         garbage_words: tuple[str, ...] = (),
         tuning: SphinxTuning | None = None,
+        urgent_words: frozenset[str] = frozenset(),
     ) -> None:
         import pocketsphinx
 
@@ -194,14 +203,23 @@ class SphinxRecognizer:
             raise ModelError(f"PocketSphinx cannot load its model in {self._hmm}: {error}") from None
         self._add_words(graph.words, pronunciations)
         self.garbage = self._usable_garbage(garbage_words, set(graph.words))
-        self._add_search(SEARCH, graph, self.tuning.garbage_min_words)
-        if self.garbage:
-            self._add_search(BARGE_IN_SEARCH, graph, self.tuning.barge_in_garbage_words)
+        self.urgent_words = urgent_words
+        self._graph = graph
+        self._searches: dict[int, str] = {}
+        for min_words in (self.tuning.garbage_min_words, self.tuning.urgent_garbage_words,
+                          self.tuning.barge_in_garbage_words):
+            if min_words and (self.garbage or not self._searches):
+                self._search(min_words)
         self._audio: list[bytes] = []
 
-    def _add_search(self, name: str, graph: WordGraph, min_words: int) -> None:
-        start, final, transitions = _transitions(graph, self.garbage, self.tuning, min_words)
-        self._decoder.add_fsg(name, self._decoder.create_fsg(name, start, final, transitions))
+    def _search(self, min_words: int) -> str:
+        """The commands search whose garbage path takes at least ``min_words`` words (made on first use)."""
+        if min_words not in self._searches:
+            name = f"{SEARCH}-{min_words}"
+            start, final, transitions = _transitions(self._graph, self.garbage, self.tuning, min_words)
+            self._decoder.add_fsg(name, self._decoder.create_fsg(name, start, final, transitions))
+            self._searches[min_words] = name
+        return self._searches[min_words]
 
     @classmethod
     def for_content(
@@ -209,7 +227,8 @@ class SphinxRecognizer:
     ) -> SphinxRecognizer:
         """A recogniser for every phrase compiled from the content."""
         graph = word_graph(phrase.text for phrase in content.phrases)
-        return cls(graph, asr.pronunciations, asr.garbage_words, tuning)
+        urgent = frozenset(word for group in content.urgent for word in group.words)
+        return cls(graph, asr.pronunciations, asr.garbage_words, tuning, urgent)
 
     @property
     def model(self) -> str:
@@ -255,7 +274,19 @@ class SphinxRecognizer:
         peak = float(np.max(np.abs(samples)))
         spread = max(1.0, peak * 10 ** (-self.tuning.floor_db / 20))
         noisy = samples + np.random.default_rng(len(samples)).normal(0.0, spread, len(samples))
-        return np.clip(np.rint(noisy), -32768, 32767).astype("<i2").tobytes()
+        pcm = np.clip(np.rint(noisy), -32768, 32767).astype("<i2").tobytes()
+        return self._cleaned(pcm)
+
+    def _cleaned(self, pcm: bytes) -> bytes:
+        """The utterance through WebRTC noise suppression and gain, when the tuning asks for them."""
+        if not (self.tuning.noise_suppression or self.tuning.auto_gain):
+            return pcm
+        from webrtc_noise_gain import AudioProcessor
+
+        processor = AudioProcessor(self.tuning.auto_gain, self.tuning.noise_suppression)
+        block = 2 * TARGET_RATE // 100
+        usable = len(pcm) // block * block
+        return b"".join(processor.Process10ms(pcm[i : i + block]).audio for i in range(0, usable, block))
 
     def _decode(self, search: str, pcm: bytes) -> list[str]:
         self._decoder.activate_search(search)
@@ -265,23 +296,44 @@ class SphinxRecognizer:
         hypothesis = self._decoder.hyp()
         return hypothesis.hypstr.split() if hypothesis is not None else []
 
-    def _commands_only(self, words: list[str]) -> str:
+    def command_words(self, words: list[str]) -> str:
         """The words, or "" when the garbage path won."""
         garbage = set(self.garbage)
         return "" if any(word in garbage for word in words) else " ".join(words)
 
+    def prepared(self, pcm: bytes) -> bytes | None:
+        """The utterance as the decoder takes it, or None when it is too short or a beep."""
+        samples = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
+        if len(pcm) < 3200 or tone_share(samples) > self.tuning.max_tone_share:
+            return None
+        return self._conditioned(samples)
+
+    def reading(self, prepared: bytes, garbage_min_words: int) -> list[str]:
+        """The words of a prepared utterance, read with a garbage path of at least that many words."""
+        return self._decode(self._search(garbage_min_words), prepared)
+
+    def _second_reading(self, prepared: bytes, min_words: int) -> str:
+        if not (min_words and self.garbage):
+            return ""
+        if len(prepared) > self.tuning.barge_in_max_seconds * TARGET_RATE * 2:
+            return ""
+        return self.command_words(self.reading(prepared, min_words))
+
     def final(self) -> Transcript:
-        """Decode the collected utterance; garbage-path results come back as "" (with a barge-in reading)."""
+        """Decode the collected utterance; garbage-path results come back as "" (with a second reading)."""
         started = time.perf_counter()
         pcm = b"".join(self._audio)
         self._audio.clear()
-        samples = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
-        if len(pcm) < 3200 or tone_share(samples) > self.tuning.max_tone_share:
+        prepared = self.prepared(pcm)
+        if prepared is None:
             return Transcript("", 0.0, (time.perf_counter() - started) * 1000)
-        conditioned = self._conditioned(samples)
-        text = self._commands_only(self._decode(SEARCH, conditioned))
-        barge_in = ""
-        if not text and self.garbage and len(samples) <= self.tuning.barge_in_max_seconds * TARGET_RATE:
-            barge_in = self._commands_only(self._decode(BARGE_IN_SEARCH, conditioned))
-        confidence = 0.9 if text else 0.0
-        return Transcript(text, confidence, (time.perf_counter() - started) * 1000, barge_in)
+        first = self.reading(prepared, self.tuning.garbage_min_words)
+        text = self.command_words(first)
+        if text:
+            return Transcript(text, 0.9, (time.perf_counter() - started) * 1000)
+        urgent = self._second_reading(prepared, self.tuning.urgent_garbage_words)
+        if self.urgent_words & set(urgent.split()):
+            return Transcript(urgent, URGENT_CONFIDENCE, (time.perf_counter() - started) * 1000)
+        barge_in = self._second_reading(prepared, self.tuning.barge_in_garbage_words)
+        spent = (time.perf_counter() - started) * 1000
+        return Transcript("", 0.0, spent, barge_in, " ".join(first))
