@@ -26,7 +26,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from voice.engines.sphinx_engine import SphinxTuning  # noqa: E402
+from voice.frontend import SHIPPED_FRONT_END, FrontEndSettings, cleaned  # noqa: E402
 
 CONDITIONS = ("clean", "noise20", "noise10", "noise5", "reverb", "far", "quiet", "loud")
 URGENT_INTENTS = ("stop", "pain", "pause")
@@ -53,17 +54,27 @@ TARGETS = {
     "none": 0.92,
 }
 
+
+@dataclass(frozen=True)
+class Setting:
+    """A front end and decoder tuning decoded in full (the urgent level is chosen on top)."""
+
+    tuning: SphinxTuning
+    """The decoder's settings."""
+    front: FrontEndSettings = field(default_factory=FrontEndSettings)
+    """The sound cleaning applied to the whole recording before the endpointer."""
+
+
 OLD = SphinxTuning(garbage_min_words=4, barge_in_garbage_words=8, urgent_garbage_words=0)
 """The tuning of main before this work: no front end, no urgent reading."""
 SETTINGS = {
-    "plain": OLD,
-    "ns1": replace(OLD, noise_suppression=1),
-    "ns2": replace(OLD, noise_suppression=2),
-    "ns2-gain3": replace(OLD, noise_suppression=2, auto_gain=3),
-    "plain-g3": replace(OLD, garbage_min_words=3),
-    "ns2-g5": replace(OLD, noise_suppression=2, garbage_min_words=5),
+    "plain": Setting(OLD),
+    "ns1": Setting(OLD, FrontEndSettings(noise_suppression=1)),
+    "ns2": Setting(OLD, FrontEndSettings(noise_suppression=2)),
+    "ns2-gain3": Setting(OLD, FrontEndSettings(noise_suppression=2, auto_gain=3)),
+    "ns3-gain3": Setting(OLD, FrontEndSettings(noise_suppression=3, auto_gain=3)),
+    "ns2-g5": Setting(replace(OLD, garbage_min_words=5), FrontEndSettings(noise_suppression=2)),
 }
-"""Front-end and garbage settings decoded in full (the urgent level is chosen on top of each)."""
 
 
 @dataclass(frozen=True)
@@ -76,13 +87,13 @@ class Choice:
     """Fewest garbage words of the urgent reading, 0 for none."""
 
 
-def _decode_clip(recognizer: Any, matcher: Any, pcm: bytes) -> dict[str, Any]:
+def _decode_clip(recognizer: Any, matcher: Any, pcm: bytes, front: FrontEndSettings) -> dict[str, Any]:
     """First reading, and the urgent readings at every level, of one recording."""
     from voice.endpoint import speech_span
     from voice.engines.sphinx_engine import URGENT_CONFIDENCE
 
     started = time.perf_counter()
-    speech = speech_span(pcm)
+    speech = speech_span(cleaned(pcm, front))
     prepared = recognizer.prepared(speech) if speech is not None else None
     record: dict[str, Any] = {"heard": speech is not None, "intent": "none", "exercise": None, "urgent": {}}
     if prepared is None:
@@ -115,7 +126,7 @@ def run_worker(setting: str, folder: Path, shard: int, shards: int) -> dict[str,
     from voice.pcm import read_wav_pcm16k
 
     content = load_content()
-    recognizer = SphinxRecognizer.for_content(content, load_asr_data(), SETTINGS[setting])
+    recognizer = SphinxRecognizer.for_content(content, load_asr_data(), SETTINGS[setting].tuning)
     matcher = IntentMatcher(content)
     labels = _labels(folder)
     results = {}
@@ -125,7 +136,7 @@ def run_worker(setting: str, folder: Path, shard: int, shards: int) -> dict[str,
         except CoachError as error:
             results[label["file"]] = {"error": str(error)}
             continue
-        results[label["file"]] = _decode_clip(recognizer, matcher, pcm)
+        results[label["file"]] = _decode_clip(recognizer, matcher, pcm, SETTINGS[setting].front)
     return {"rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "results": results}
 
 
@@ -134,7 +145,9 @@ def _labels(folder: Path) -> list[dict[str, Any]]:
 
 
 def _pass_key(setting: str, folder: Path) -> str:
-    engine = (ROOT / "voice" / "engines" / "sphinx_engine.py").read_bytes()
+    engine = b"".join(
+        (ROOT / "voice" / name).read_bytes() for name in ("engines/sphinx_engine.py", "frontend.py")
+    )
     asr = (ROOT / "content" / "asr.toml").read_bytes()
     labels = (folder / "labels.jsonl").read_bytes()
     parts = [repr(SETTINGS[setting]).encode(), repr(URGENT_LEVELS).encode(), engine, asr, labels]
@@ -333,7 +346,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     labels = _labels(args.audio)
     passes = {name: decoded(name, args.audio, args.jobs) for name in dict.fromkeys(["plain", *names])}
-    shipped = SphinxTuning()
+    shipped = Setting(SphinxTuning(), SHIPPED_FRONT_END)
     current = next((n for n in passes if _same_pass(SETTINGS[n], shipped)), None)
     choices = [Choice(n, level) for n in passes for level in URGENT_LEVELS]
     print(
@@ -345,7 +358,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     columns = {"old": old[:2]}
     if current is not None:
         columns["shipped"] = leave_one_voice_out(
-            labels, passes, [Choice(current, shipped.urgent_garbage_words)]
+            labels, passes, [Choice(current, shipped.tuning.urgent_garbage_words)]
         )[:2]
     columns["LOVO-tuned"] = tuned[:2]
     print(table(columns, max(p["rss_mb"] for p in passes.values())))
@@ -362,9 +375,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def _same_pass(setting: SphinxTuning, shipped: SphinxTuning) -> bool:
-    """Whether a decoded setting is the shipped tuning but for the urgent level (chosen on top)."""
-    return replace(setting, urgent_garbage_words=0) == replace(shipped, urgent_garbage_words=0)
+def _same_pass(setting: Setting, shipped: Setting) -> bool:
+    """Whether a decoded setting is the shipped one but for the urgent level (chosen on top)."""
+
+    def plain(tuning: SphinxTuning) -> SphinxTuning:
+        return replace(tuning, urgent_garbage_words=0)
+
+    return setting.front == shipped.front and plain(setting.tuning) == plain(shipped.tuning)
 
 
 if __name__ == "__main__":

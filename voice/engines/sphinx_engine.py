@@ -109,10 +109,6 @@ class SphinxTuning:
     urgent_garbage_words: int = 0
     """Fewest garbage words in the urgent reading: an utterance the first reading called garbage is
     read again with a dearer garbage path, and an urgent word found there is accepted (0: off)."""
-    noise_suppression: int = 0
-    """WebRTC noise suppression level 0-4 applied to each utterance before decoding (0: off)."""
-    auto_gain: int = 0
-    """WebRTC automatic gain target in dBFS below full scale, 0-31 (0: off)."""
 
 
 def tone_share(samples: npt.NDArray[np.float64]) -> float:
@@ -274,19 +270,7 @@ class SphinxRecognizer:
         peak = float(np.max(np.abs(samples)))
         spread = max(1.0, peak * 10 ** (-self.tuning.floor_db / 20))
         noisy = samples + np.random.default_rng(len(samples)).normal(0.0, spread, len(samples))
-        pcm = np.clip(np.rint(noisy), -32768, 32767).astype("<i2").tobytes()
-        return self._cleaned(pcm)
-
-    def _cleaned(self, pcm: bytes) -> bytes:
-        """The utterance through WebRTC noise suppression and gain, when the tuning asks for them."""
-        if not (self.tuning.noise_suppression or self.tuning.auto_gain):
-            return pcm
-        from webrtc_noise_gain import AudioProcessor
-
-        processor = AudioProcessor(self.tuning.auto_gain, self.tuning.noise_suppression)
-        block = 2 * TARGET_RATE // 100
-        usable = len(pcm) // block * block
-        return b"".join(processor.Process10ms(pcm[i : i + block]).audio for i in range(0, usable, block))
+        return np.clip(np.rint(noisy), -32768, 32767).astype("<i2").tobytes()
 
     def _decode(self, search: str, pcm: bytes) -> list[str]:
         self._decoder.activate_search(search)
