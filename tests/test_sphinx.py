@@ -10,7 +10,7 @@ import pytest
 from tests.conftest import espeak_wav, requires_espeak
 from voice.asr import AsrData, load_asr_data
 from voice.content import Content, load_content
-from voice.engines.sphinx_engine import SphinxRecognizer, tone_share
+from voice.engines.sphinx_engine import URGENT_CONFIDENCE, SphinxRecognizer, SphinxTuning, tone_share
 from voice.errors import ContentError
 from voice.grammar import to_jsgf, word_graph
 from voice.intent import IntentMatcher
@@ -274,3 +274,39 @@ def test_chatter_gives_no_urgent_word_in_the_barge_in_reading(
     transcript = recognizer.final()
     urgent = {word for group in content.urgent for word in group.words}
     assert not urgent & set(transcript.barge_in.split()), transcript
+
+
+@requires_espeak
+@pytest.mark.audio
+def test_chatter_says_what_was_heard_and_silence_says_nothing(
+    recognizer: SphinxRecognizer, speech_dir: Path
+) -> None:
+    """The dialogue tells "speech that was no command" (worth a "say that again?") from silence."""
+    recognizer.accept(spoken(speech_dir, CHATTER[2]))
+    chatter = recognizer.final()
+    silence = recognizer.final()  # the endpointer found no speech: nothing was accepted
+    assert chatter.text == "" and len(chatter.rejected.split()) >= recognizer.tuning.garbage_min_words
+    assert not set(chatter.rejected.split()) - set(recognizer.garbage)
+    assert (silence.text, silence.rejected) == ("", "")
+
+
+@requires_espeak
+@pytest.mark.audio
+def test_an_urgent_word_the_first_reading_missed_is_accepted(content: Content, speech_dir: Path) -> None:
+    """A "stop" under leftover echo that the commands reading gives to the garbage path: the urgent
+    reading, with a dearer garbage path, hands it on as the transcript itself."""
+    plain = SphinxRecognizer.for_content(content, load_asr_data(), SphinxTuning(urgent_garbage_words=0))
+    urgent = SphinxRecognizer.for_content(content, load_asr_data(), SphinxTuning(urgent_garbage_words=8))
+    stop = read_wav(espeak_wav(speech_dir, "stop", pad=0.3)).astype(np.float64)
+    coach = read_wav(
+        espeak_wav(speech_dir, "Let's do the hamstring stretch. Left side first.", voice="en-gb", speed=175)
+    ).astype(np.float64)
+    mix = np.zeros(len(stop) + RATE // 2)
+    mix[: len(stop)] += stop
+    mix += coach[: len(mix)] * 10 ** (-33 / 20)
+    pcm = float_to_pcm16(mix.astype(np.float32))
+    plain.accept(pcm)
+    assert plain.final().text == ""
+    urgent.accept(pcm)
+    found = urgent.final()
+    assert found.text.split()[:1] == ["stop"] and found.confidence == URGENT_CONFIDENCE, found

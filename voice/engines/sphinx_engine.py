@@ -1,60 +1,31 @@
 """PocketSphinx engine: the command word graph as a finite-state grammar with a garbage path.
 
-Measured choices (scripts/bench_recognition.py over dev_audio/):
-- The grammar is the minimal word graph of the compiled phrases, loaded as an FSG. The same
-  graph written as JSGF (voice.grammar.to_jsgf) decodes identically but about six times slower,
-  because PocketSphinx expands every JSGF rule reference into copies joined by empty links.
+Why it is built this way (figures in docs/recognition.md and from scripts/bench_recognition.py):
+- The grammar is the minimal word graph of the compiled phrases, loaded as an FSG: the same graph
+  written as JSGF decodes identically but much slower (every rule reference is expanded).
 - Other speech is caught by a garbage path beside the commands: a loop of everyday words
-  (content/asr.toml) that chatter fits better than any command.
+  (content/asr.toml) that chatter fits better than any command. It needs a few words at least
+  (``garbage_min_words``): chatter fills them easily, a short command in noise does not.
+- Rejection trades against accuracy in noise; every garbage weight, loop cost and score-based
+  rejection tried moved along the same curve, so the garbage path stays and urgent words get a
+  second, more generous reading of their own (``urgent_garbage_words``): a missed "stop" is
+  unsafe, a false one only pauses the coach.
 - Each utterance is decoded whole with its own cepstral mean (``full_utt``); carrying the mean
-  over from the previous utterance (live CMN) loses many first words after a change of voice.
+  over from the previous utterance loses many first words after a change of voice.
 - Digital silence (exact zeros, as from synthesis or a muted virtual microphone) upsets the
   front end's normalisation, so a faint noise floor 55 dB under the utterance's peak is added.
-- Out-of-grammar rejection trades against accuracy in noise: the garbage path takes noisy
-  commands too (dev set: chatter to "none" 6 % -> 90 %, clean commands 95 % -> 91 %, 10 dB
-  noise 77 % -> 60 %). With two garbage words at least, many of the commands it took were
-  short ones read as two or three garbage words, while the chatter it rejected came out as
-  four words or more (dev and heldout alike). Four at least (each word after the first pays
-  ``garbage_loop``, so the path is also dearer) gave dev 10 dB +2, far +9 points, heldout
-  clean +2, 10 dB +2, 5 dB +2, far +2, chatter rejection unchanged on dev and one clip less on
-  heldout, decode p95 about a tenth slower; five or six keep a few more commands but let more
-  chatter through. A phone loop
-  as garbage, or a likelihood ratio against a phone decode, separated chatter from commands
-  worse; spectral subtraction helped 5 dB noise but hurt far speech.
-- Beeps (a kitchen timer's tones) pass the endpointer's voicing check, and the grammar reads
-  them as "ow" or "end the"; they are caught before decoding by how much of their power sits
-  at one frequency (``tone_share``).
+  It is seeded by the utterance length, so any change shifts a few clips either way.
+- Beeps (a kitchen timer's tones) pass the endpointer's voicing check and the grammar reads them
+  as short commands; they are caught before decoding by how much of their power sits at one
+  frequency (``tone_share``).
 - Barge-in: a "stop" said over the coach's voice comes with the canceller's leftover echo, which
-  the decoder reads as a few more words, so the garbage path can win (live benchmark: 1-4 of 8).
-  Such utterances are read a second time with a garbage path of eight words at least; on 8 live
-  recordings this found all 8 stops (6 with four words, 7 with six), while on the coach's own
-  sentences (raw, no canceller) it gave the same five urgent words as the commands search, and
-  on the dev set's chatter 13 urgent words instead of 10. The listener trusts this second
-  reading only for urgent words and only while the coach is audible.
+  the decoder reads as a few more words, so the garbage path can win. Such utterances are read a
+  second time with a dearer garbage path; the listener trusts that reading only for urgent words
+  and only while the coach is audible.
 - Lattice rescoring (``bestpath``) is off: on FSG searches it returned truncated hypotheses.
-
-Measured without a gain (dev and heldout sets, 94 clips per condition; "dev/heldout" below):
-- The model, not the rejection, sets the ceiling. With the command words only (no garbage):
-  clean 95/88 %, 10 dB 76/68 %, 5 dB 46/48 %, far 79/71 %, but chatter to "none" only 19/24 %.
-  Per noise type, brown and fan noise cost little (about 90 % right at 10 dB), white noise and
-  babble a lot (40-60 % at 10 dB, 0-3 of 19 at 5 dB) even with nothing to reject.
-- Rejection by score instead of the garbage path: command decode against a phone-loop
-  decode (``hyp().best_score`` or segment acoustic scores, per frame). Rejecting 90 % of
-  chatter kept only 65-74 % of right commands. A second pass when the garbage path wins
-  (keep the command decode when its segment scores are within a margin of the garbage
-  path's) and other garbage weights (1e-4 .. 1e-12, ``lw`` 1.5-4, a dearer or cheaper loop,
-  three words at least) all move along one curve: each point of commands kept in noise costs
-  about one point of chatter rejected. ``lw`` 3 looked better on dev (10 dB +3, far +5) but not
-  on heldout (clean -1, 10 dB -2); so did ``fillprob`` 0.1 with or without ``silprob`` 0.1
-  (dev 10 dB +4, far +5; heldout 10 dB -1, chatter rejected -2).
-- Speed: even a one-word grammar costs 0.14 ms per frame (front end and mixture scores), the
-  commands with the garbage path 0.6 ms, so a 3 s utterance decoded whole after it ends cannot
-  meet a 50 ms p95; only decoding while the person speaks could. Narrower beams (1e-40) save
-  a quarter of the time for 3-10 points; ``ds`` 2 or ``topn`` 2-3 save a quarter for 2-5 points
-  clean; wider beams (1e-80) gain 1-2 points in noise for a fifth more time.
 - ``remove_noise`` is set by the model's feat.params; passing ``remove_noise=False`` leaves it on.
-- The noise floor is seeded by the utterance length, so any change shifts a few clips per
-  condition either way: differences under about 3 points are within that spread.
+- Cost per frame is set by the model's mixtures more than by the grammar; narrower beams, ``ds``
+  and ``topn`` save a quarter of the time for several points of accuracy.
 """
 
 from __future__ import annotations
@@ -318,6 +289,10 @@ class SphinxRecognizer:
         urgent = self._second_reading(prepared, self.tuning.urgent_garbage_words)
         if self.urgent_words & set(urgent.split()):
             return Transcript(urgent, URGENT_CONFIDENCE, (time.perf_counter() - started) * 1000)
-        barge_in = self._second_reading(prepared, self.tuning.barge_in_garbage_words)
+        barge_in = (
+            urgent
+            if self.tuning.urgent_garbage_words == self.tuning.barge_in_garbage_words
+            else self._second_reading(prepared, self.tuning.barge_in_garbage_words)
+        )
         spent = (time.perf_counter() - started) * 1000
         return Transcript("", 0.0, spent, barge_in, " ".join(first))
