@@ -65,7 +65,7 @@ class Setting:
     """The sound cleaning applied to the whole recording before the endpointer."""
 
 
-OLD = SphinxTuning(garbage_min_words=4, barge_in_garbage_words=8, urgent_garbage_words=0)
+OLD = SphinxTuning(garbage_min_words=4, barge_in_garbage_words=8, urgent_garbage_words=0, streaming=False)
 """The tuning of main before this work: no front end, no urgent reading."""
 SETTINGS = {
     "plain": Setting(OLD),
@@ -74,6 +74,12 @@ SETTINGS = {
     "ns2-gain3": Setting(OLD, FrontEndSettings(noise_suppression=2, auto_gain=3)),
     "ns3-gain3": Setting(OLD, FrontEndSettings(noise_suppression=3, auto_gain=3)),
     "ns2-g5": Setting(replace(OLD, garbage_min_words=5), FrontEndSettings(noise_suppression=2)),
+    "stream": Setting(replace(OLD, streaming=True)),
+    "stream-ns2": Setting(replace(OLD, streaming=True), FrontEndSettings(noise_suppression=2)),
+    "stream-ns1": Setting(replace(OLD, streaming=True), FrontEndSettings(noise_suppression=1)),
+    "stream-ns2-gain3": Setting(
+        replace(OLD, streaming=True), FrontEndSettings(noise_suppression=2, auto_gain=3)
+    ),
 }
 
 
@@ -88,31 +94,41 @@ class Choice:
 
 
 def _decode_clip(recognizer: Any, matcher: Any, pcm: bytes, front: FrontEndSettings) -> dict[str, Any]:
-    """First reading, and the urgent readings at every level, of one recording."""
+    """The recogniser's result, and the urgent readings at every level, of one recording.
+
+    The speech is handed over in 100 ms blocks as the live listener does; "first" is the time
+    from the end of the utterance to the result (it includes the barge-in reading).
+    """
     from voice.endpoint import speech_span
     from voice.engines.sphinx_engine import URGENT_CONFIDENCE
 
+    speech = speech_span(cleaned(pcm, front)) or b""
+    record: dict[str, Any] = {"heard": bool(speech), "intent": "none", "exercise": None, "urgent": {}}
+    recognizer.reset()
+    for start in range(0, len(speech), 3200):
+        recognizer.accept(speech[start : start + 3200])
     started = time.perf_counter()
-    speech = speech_span(cleaned(pcm, front))
-    prepared = recognizer.prepared(speech) if speech is not None else None
-    record: dict[str, Any] = {"heard": speech is not None, "intent": "none", "exercise": None, "urgent": {}}
-    if prepared is None:
-        record["ms"] = {"first": (time.perf_counter() - started) * 1000}
-        return record
-    text = recognizer.command_words(recognizer.reading(prepared, recognizer.tuning.garbage_min_words))
-    times = {"first": (time.perf_counter() - started) * 1000}
-    if text:
-        intent = matcher.match(text, 0.9)
+    transcript = recognizer.final()
+    record["ms"] = {"first": (time.perf_counter() - started) * 1000}
+    record["text"] = transcript.text
+    if transcript.text:
+        intent = matcher.match(transcript.text, transcript.confidence)
         record.update(intent=intent.name, exercise=intent.exercise if intent.name == "start" else None)
-    elif len(prepared) <= recognizer.tuning.barge_in_max_seconds * 32000:
-        for level in {*URGENT_LEVELS, BARGE_IN_WORDS} - {0}:
-            began = time.perf_counter()
-            words = recognizer.command_words(recognizer.reading(prepared, level))
-            times[str(level)] = (time.perf_counter() - began) * 1000
-            if recognizer.urgent_words & set(words.split()):
-                record["urgent"][str(level)] = matcher.match(words, URGENT_CONFIDENCE).name
-    record["text"] = text
-    record["ms"] = times
+        return record
+    prepared = recognizer.prepared(speech)
+    if prepared is None or len(prepared) > recognizer.tuning.barge_in_max_seconds * 32000:
+        return record
+    for level in set(URGENT_LEVELS) - {0}:
+        began = time.perf_counter()
+        words = (
+            transcript.barge_in
+            if level == recognizer.tuning.barge_in_garbage_words
+            else recognizer.command_words(recognizer.reading(prepared, level))
+        )
+        if level != recognizer.tuning.barge_in_garbage_words:
+            record["ms"][str(level)] = (time.perf_counter() - began) * 1000
+        if recognizer.urgent_words & set(words.split()):
+            record["urgent"][str(level)] = matcher.match(words, URGENT_CONFIDENCE).name
     return record
 
 
@@ -138,6 +154,30 @@ def run_worker(setting: str, folder: Path, shard: int, shards: int) -> dict[str,
             continue
         results[label["file"]] = _decode_clip(recognizer, matcher, pcm, SETTINGS[setting].front)
     return {"rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "results": results}
+
+
+def learn_cmn(folder: Path, voices: set[str] | None = None) -> str:
+    """Mean cepstrum of the clean commands (of some voices): where a streamed utterance should start."""
+    import numpy as np
+
+    from voice.asr import load_asr_data
+    from voice.content import load_content
+    from voice.endpoint import speech_span
+    from voice.engines.sphinx_engine import SphinxRecognizer
+    from voice.pcm import read_wav_pcm16k
+
+    recognizer = SphinxRecognizer.for_content(load_content(), load_asr_data(), OLD)
+    means = []
+    for label in _labels(folder):
+        if label["kind"] != "command" or label["condition"] != "clean":
+            continue
+        if voices is not None and label["voice"] not in voices:
+            continue
+        prepared = recognizer.prepared(speech_span(read_wav_pcm16k(folder / label["file"])) or b"")
+        if prepared is not None:
+            recognizer.reading(prepared, OLD.garbage_min_words)
+            means.append([float(v) for v in recognizer.cepstral_mean().split(",")])
+    return ",".join(f"{v:.2f}" for v in np.mean(means, axis=0))
 
 
 def _labels(folder: Path) -> list[dict[str, Any]]:
@@ -322,6 +362,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--settings", help="comma-separated keys of SETTINGS to decode (default: all)")
     parser.add_argument("--jobs", type=int, default=2, help="decoding processes")
+    parser.add_argument("--learn-cmn", action="store_true", help="print the clean commands' mean cepstrum")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--shard", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--shards", type=int, default=1, help=argparse.SUPPRESS)
@@ -333,6 +374,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     if args.worker:
         json.dump(run_worker(args.worker, args.audio, args.shard, args.shards), sys.stdout)
+        return 0
+    if args.learn_cmn:
+        print(learn_cmn(args.audio))
         return 0
     if not (args.audio / "labels.jsonl").is_file():
         print(f"no test set in {args.audio}; make it with: python scripts/make_dev_audio.py", file=sys.stderr)

@@ -77,6 +77,12 @@ class SphinxTuning:
     """Level, below the utterance's peak, of the noise floor added against digital silence."""
     max_tone_share: float = 0.8
     """Utterances with more of their power than this within 40 Hz of one frequency are beeps, not speech."""
+    streaming: bool = False
+    """Make the first reading while the person speaks (so the result is ready at the endpoint)."""
+    cmn_init: str = "50.70,-3.97,-1.64,8.68,-7.51,-2.99,-3.25,-7.55,-2.89,-3.25,0.05,-1.82,-0.17"
+    """Cepstral mean a streamed utterance starts from: the clean commands' mean over the development
+    voices (``bench_recognition.py --learn-cmn``). Each utterance starts afresh from it: a mean
+    carried over loses first words after a change of voice, the model's own start many more."""
     urgent_garbage_words: int = 0
     """Fewest garbage words in the urgent reading: an utterance the first reading called garbage is
     read again with a dearer garbage path, and an urgent word found there is accepted (0: off)."""
@@ -178,6 +184,8 @@ class SphinxRecognizer:
             if min_words and (self.garbage or not self._searches):
                 self._search(min_words)
         self._audio: list[bytes] = []
+        self._streaming = False
+        self._peak = 0.0
 
     def _search(self, min_words: int) -> str:
         """The commands search whose garbage path takes at least ``min_words`` words (made on first use)."""
@@ -230,18 +238,54 @@ class SphinxRecognizer:
         return usable
 
     def accept(self, pcm: bytes) -> None:
-        """Collect audio; the utterance is decoded whole by ``final`` (one cepstral mean per utterance)."""
+        """Decode the audio as it comes (the first reading), and keep it for a second reading."""
+        if self.tuning.streaming:
+            if not self._streaming:
+                self._start_stream()
+            self._decoder.process_raw(self._floored(pcm), full_utt=False)
         self._audio.append(pcm)
 
     def reset(self) -> None:
         """Forget the current utterance."""
+        self._end_stream()
         self._audio.clear()
+
+    def _start_stream(self) -> None:
+        self._decoder.activate_search(self._search(self.tuning.garbage_min_words))
+        self._decoder.set_cmn(self.tuning.cmn_init)
+        self._decoder.start_utt()
+        self._streaming, self._peak = True, 0.0
+
+    def _end_stream(self) -> list[str]:
+        """Words of the streamed first reading ([] when nothing was streamed)."""
+        if not self._streaming:
+            return []
+        self._streaming = False
+        self._decoder.end_utt()
+        hypothesis = self._decoder.hyp()
+        return hypothesis.hypstr.split() if hypothesis is not None else []
+
+    def _floored(self, pcm: bytes) -> bytes:
+        """A block with the faint noise floor, set by the loudest sound of the utterance so far."""
+        samples = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
+        if not len(samples):
+            return pcm
+        self._peak = max(self._peak, float(np.max(np.abs(samples))))
+        spread = max(1.0, self._peak * 10 ** (-self.tuning.floor_db / 20))
+        seed = sum(len(block) for block in self._audio)
+        noisy = samples + np.random.default_rng(seed).normal(0.0, spread, len(samples))
+        return np.clip(np.rint(noisy), -32768, 32767).astype("<i2").tobytes()
 
     def _conditioned(self, samples: npt.NDArray[np.float64]) -> bytes:
         peak = float(np.max(np.abs(samples)))
         spread = max(1.0, peak * 10 ** (-self.tuning.floor_db / 20))
         noisy = samples + np.random.default_rng(len(samples)).normal(0.0, spread, len(samples))
         return np.clip(np.rint(noisy), -32768, 32767).astype("<i2").tobytes()
+
+    def cepstral_mean(self) -> str:
+        """The decoder's cepstral mean after the last utterance (comma-separated)."""
+        mean: str = self._decoder.get_cmn()
+        return mean
 
     def _decode(self, search: str, pcm: bytes) -> list[str]:
         self._decoder.activate_search(search)
@@ -275,14 +319,19 @@ class SphinxRecognizer:
         return self.command_words(self.reading(prepared, min_words))
 
     def final(self) -> Transcript:
-        """Decode the collected utterance; garbage-path results come back as "" (with a second reading)."""
+        """Decode the collected utterance; garbage-path results come back as "" (with a second reading).
+
+        ``decode_ms`` is the time from here, the end of the utterance, to the result: with
+        ``streaming`` the first reading was made while the person spoke.
+        """
         started = time.perf_counter()
+        streamed = self._end_stream()
         pcm = b"".join(self._audio)
         self._audio.clear()
         prepared = self.prepared(pcm)
         if prepared is None:
             return Transcript("", 0.0, (time.perf_counter() - started) * 1000)
-        first = self.reading(prepared, self.tuning.garbage_min_words)
+        first = streamed if self.tuning.streaming else self.reading(prepared, self.tuning.garbage_min_words)
         text = self.command_words(first)
         if text:
             return Transcript(text, 0.9, (time.perf_counter() - started) * 1000)
