@@ -77,6 +77,7 @@ SETTINGS = {
     "stream": Setting(replace(OLD, streaming=True)),
     "stream-ns2": Setting(replace(OLD, streaming=True), FrontEndSettings(noise_suppression=2)),
     "stream-ns1": Setting(replace(OLD, streaming=True), FrontEndSettings(noise_suppression=1)),
+    "stream-gain3": Setting(replace(OLD, streaming=True), FrontEndSettings(auto_gain=3)),
     "stream-ns2-gain3": Setting(
         replace(OLD, streaming=True), FrontEndSettings(noise_suppression=2, auto_gain=3)
     ),
@@ -330,13 +331,13 @@ def table(columns: dict[str, tuple[list[dict[str, float | None]], list[float]]],
     keys += sorted(
         {k for folds, _ in columns.values() for fold in folds for k in fold if k.startswith("intent ")}
     )
-    lines = [f"  {'':<22}" + "".join(f"{name:>12}" for name in names) + "   target"]
+    lines = [f"  {'':<22}" + "".join(f" {name:>12}" for name in names) + "   target"]
     for key in keys:
-        cells = "".join(f"{_cell(_mean([fold.get(key) for fold in columns[n][0]])):>12}" for n in names)
+        cells = "".join(f"{_cell(_mean([fold.get(key) for fold in columns[n][0]])):>13}" for n in names)
         target = f">= {TARGETS[key]:.2f}" if key in TARGETS else ""
         lines.append(f"  {key:<22}{cells}   {target}")
     for q in (50, 95):
-        cells = "".join(f"{_percentile(columns[n][1], q):>10.0f}ms" for n in names)
+        cells = "".join(f"{_percentile(columns[n][1], q):>11.0f}ms" for n in names)
         lines.append(f"  {f'decode p{q}':<22}{cells}   {'<= 200 ms' if q == 95 else ''}")
     lines.append(f"  peak RSS of a decoding process: {rss:.0f} MB (target: coach and recogniser <= 200 MB)")
     return "\n".join(lines)

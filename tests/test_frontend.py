@@ -61,6 +61,7 @@ def test_speech_in_noise_keeps_its_level(tmp_path: Path) -> None:
     pcm = float_to_pcm16((speech + noise).astype(np.float32))
     loud = np.flatnonzero(np.abs(speech) > 0.03)
     words = slice(loud[0], loud[-1])  # the processor delays the sound by a few ms: compare whole spans
-    assert level_db(cleaned(pcm, SUPPRESS)[2 * words.start : 2 * words.stop]) > level_db(
-        pcm[2 * words.start : 2 * words.stop]
-    ) - 3.0
+    assert (
+        level_db(cleaned(pcm, SUPPRESS)[2 * words.start : 2 * words.stop])
+        > level_db(pcm[2 * words.start : 2 * words.stop]) - 3.0
+    )
