@@ -73,6 +73,8 @@ SETTINGS = {
     "ns2": Setting(OLD, FrontEndSettings(noise_suppression=2)),
     "ns2-gain3": Setting(OLD, FrontEndSettings(noise_suppression=2, auto_gain=3)),
     "ns3-gain3": Setting(OLD, FrontEndSettings(noise_suppression=3, auto_gain=3)),
+    "plain-g6": Setting(replace(OLD, garbage_min_words=6)),
+    "plain-w8": Setting(replace(OLD, garbage_weight=1e-8)),
     "ns2-g5": Setting(replace(OLD, garbage_min_words=5), FrontEndSettings(noise_suppression=2)),
     "stream": Setting(replace(OLD, streaming=True)),
     "stream-ns2": Setting(replace(OLD, streaming=True), FrontEndSettings(noise_suppression=2)),
