@@ -1,15 +1,17 @@
 #!/usr/bin/env python3
-"""Generate labelled spoken test data with espeak-ng: commands, chatter, noises and silence.
+"""Generate labelled spoken development data from many English voices: commands, chatter, noise, silence.
 
-    python scripts/make_dev_audio.py                       # dev set into dev_audio/dev
-    python scripts/make_dev_audio.py --set heldout         # other voices, sentences and rooms
+    python scripts/make_dev_audio.py               # into dev_audio/dev (needs scripts/setup.sh --bench)
 
-Every intent and every exercise (by several of its names) is spoken by varied voices, speeds
-and pitches, then put through conditions: clean, noise at 10 dB and 5 dB SNR (white, pink,
-brown, fan hum or babble), reverberation (sox reverb), quiet, and far (quiet, reverberant,
-dull, a little noise). Non-commands: everyday chatter, coughs and other noise bursts,
-breathing, steady noise and silence. Files are written at varied sample rates and channel
-counts (the recogniser must convert them) with a ``labels.jsonl`` manifest; nothing is committed.
+Each voice (espeak-ng voices and variants, flite, festival) speaks one phrasing of every intent,
+more of the urgent ones, two names of every exercise and a few chatter sentences, each at its own
+tempo (0.85-1.15) and pitch (within 3 semitones). Every command is written clean, with noise at
+10 dB, and in one more condition in turn: noise at 20 or 5 dB (white, pink, brown, fan hum or
+babble made of other voices), reverberation, far (quiet, reverberant, dull, a little noise), quiet
+or loud. Non-commands: chatter, coughs and other noise bursts, breathing, steady noise and
+silence. Files come at varied sample rates and channel counts (the recogniser must convert them)
+with a ``labels.jsonl`` manifest whose ``voice`` field lets the benchmark leave one voice out.
+Nothing is committed.
 """
 
 from __future__ import annotations
@@ -21,7 +23,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import wave
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, replace
@@ -35,117 +36,121 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from voice.content import Content, load_content
 from voice.numbers import number_words
 from voice.pcm import TARGET_RATE, read_wav, resample
+from voice.testing.audio import noise, write_wav
 
 Audio = npt.NDArray[np.float64]
 RATE = TARGET_RATE
 
-VOICES = {
-    "dev": ["en-us", "en-gb", "en-us+f3", "en-gb+m3", "en-us+m3", "en-gb+f2", "en-us+f4", "en-gb-x-rp"],
-    "heldout": [
-        "en-gb-x-gbcwmd",
-        "en-029",
-        "en-us-nyc",
-        "en-us+klatt",
-        "en+m7",
-        "en-gb-x-rp+f5",
-        "en-us+Annie",
-        "en-gb-x-gbclan+m2",
-    ],
-}
-"""espeak-ng voices per set; the held-out set shares none with the dev set."""
+VOICES = (
+    "espeak-ng:en-us",
+    "espeak-ng:en-gb+f3",
+    "espeak-ng:en-gb-x-rp+m3",
+    "espeak-ng:en-029",
+    "espeak-ng:en-us-nyc+f2",
+    "espeak-ng:en-gb-x-gbclan",
+    "espeak-ng:en-gb-x-gbcwmd+f4",
+    "espeak-ng:en-us+klatt",
+    "espeak-ng:en-uk+m7",
+    "flite:kal",
+    "flite:kal16",
+    "flite:rms",
+    "festival:kal_diphone",
+    "festival:ked_diphone",
+)
+"""Synthesiser:voice of every speaker. Voices kept for acceptance tests are deliberately absent."""
+SYNTHESISERS = {"espeak-ng": "espeak-ng", "flite": "flite", "festival": "text2wave"}
+"""The program each synthesiser (also its Debian package's name) is run as."""
 
-CHATTER = {
-    "dev": [
-        "what time is it",
-        "can you pass me the water",
-        "i think it is going to rain today",
-        "did you feed the cat this morning",
-        "the kids are coming home at four",
-        "my phone is ringing somewhere",
-        "we need more milk and bread",
-        "turn on the kitchen light",
-        "i will call my sister later",
-        "that was a really good movie",
-        "where did i put my keys",
-        "the neighbours are very loud tonight",
-        "i have a doctor appointment on friday",
-        "let me check my email first",
-        "it is cold in here",
-        "who left the door open",
-        "the coffee is ready",
-        "i forgot to water the plants",
-        "tomorrow is a busy day",
-        "can you hear the birds outside",
-        "the bus was late again",
-        "dinner will be ready soon",
-        "i need to buy a birthday present",
-        "have you seen my glasses",
-        "the dog wants to go out",
-        "i like this song",
-        "we should paint the bedroom",
-        "the game starts at eight",
-        "my back feels better than yesterday",
-        "i am going to the shop",
-        "the train leaves at noon",
-        "remind me to call the plumber",
-        "what should we cook tonight",
-        "the window is stuck",
-        "i read a good book last week",
-        "she said she would be late",
-        "is it sunny outside",
-        "the mail has arrived",
-        "please close the curtains",
-        "the meeting was moved to monday",
-    ],
-    "heldout": [
-        "how was your day at work",
-        "the car needs new tyres",
-        "i am so tired today",
-        "grandma sent us a letter",
-        "the oven is still hot",
-        "let us watch the news",
-        "my knee was sore after the walk",
-        "the garden looks lovely",
-        "who is at the door",
-        "we are out of sugar",
-        "i lost my umbrella on the bus",
-        "the printer is not working",
-        "call me when you get there",
-        "the soup needs more salt",
-        "i should go to bed early",
-        "the baby is finally asleep",
-        "where is the remote control",
-        "the shops close at six",
-        "i got a parking ticket",
-        "your tea is getting cold",
-        "the wifi is really slow",
-        "i cannot find the scissors",
-        "it snowed a lot last night",
-        "the concert was amazing",
-        "do we have any batteries",
-        "my brother is moving house",
-        "the floor is a bit dusty",
-        "the meeting went on forever",
-        "let me finish this email",
-        "i heard thunder outside",
-    ],
-}
-"""Everyday sentences that are not commands (at least 30 per set, none shared)."""
+CHATTER = [
+    "what time is it",
+    "can you pass me the water",
+    "i think it is going to rain today",
+    "did you feed the cat this morning",
+    "the kids are coming home at four",
+    "my phone is ringing somewhere",
+    "we need more milk and bread",
+    "turn on the kitchen light",
+    "i will call my sister later",
+    "that was a really good movie",
+    "where did i put my keys",
+    "the neighbours are very loud tonight",
+    "i have a doctor appointment on friday",
+    "let me check my email first",
+    "it is cold in here",
+    "who left the door open",
+    "the coffee is ready",
+    "i forgot to water the plants",
+    "tomorrow is a busy day",
+    "can you hear the birds outside",
+    "the bus was late again",
+    "dinner will be ready soon",
+    "i need to buy a birthday present",
+    "have you seen my glasses",
+    "the dog wants to go out",
+    "i like this song",
+    "we should paint the bedroom",
+    "the game starts at eight",
+    "my back feels better than yesterday",
+    "i am going to the shop",
+    "the train leaves at noon",
+    "remind me to call the plumber",
+    "what should we cook tonight",
+    "the window is stuck",
+    "i read a good book last week",
+    "she said she would be late",
+    "is it sunny outside",
+    "the mail has arrived",
+    "please close the curtains",
+    "the meeting was moved to monday",
+    "how was your day at work",
+    "the car needs new tyres",
+    "i am so tired today",
+    "grandma sent us a letter",
+    "the oven is still hot",
+    "let us watch the news",
+    "my knee was sore after the walk",
+    "the garden looks lovely",
+    "who is at the door",
+    "we are out of sugar",
+    "i lost my umbrella on the bus",
+    "the printer is not working",
+    "call me when you get there",
+    "the soup needs more salt",
+    "i should go to bed early",
+    "the baby is finally asleep",
+    "where is the remote control",
+    "the shops close at six",
+    "i got a parking ticket",
+    "your tea is getting cold",
+    "the wifi is really slow",
+    "i cannot find the scissors",
+    "it snowed a lot last night",
+    "the concert was amazing",
+    "do we have any batteries",
+    "my brother is moving house",
+    "the floor is a bit dusty",
+    "the meeting went on forever",
+    "let me finish this email",
+    "i heard thunder outside",
+]
+"""Everyday sentences that are not commands."""
 
-SPEEDS = {"dev": [130, 150, 170, 185], "heldout": [120, 145, 165, 195]}
-PITCHES = {"dev": [35, 50, 65], "heldout": [25, 45, 75]}
 FORMATS = [(16000, 1), (22050, 1), (44100, 2), (48000, 1), (16000, 2), (32000, 1)]
 """(rate, channels) the clips are written in, in turn."""
-COMMAND_CONDITIONS = ("clean", "noise10", "noise5", "reverb", "quiet", "far")
-CHATTER_CONDITIONS = ("clean", "noise10", "reverb")
+EXTRA_CONDITIONS = ("noise20", "noise5", "reverb", "far", "quiet", "loud")
+"""Every command is clean and at 10 dB noise, and in one of these in turn."""
+NOISE_SNR = {"noise20": 20.0, "noise10": 10.0, "noise5": 5.0}
 NOISE_KINDS = ("white", "pink", "brown", "fan", "babble")
+URGENT_EXTRA = ("stop", "pain", "pause")
+"""Intents spoken twice per voice: missing them is unsafe, so their recall needs more clips."""
+CHATTER_PER_VOICE = 8
 NUMBERED = ("stretch", "exercise", "number")
 """Words that number an exercise in commands.toml's numbered_names (only used if phrases hold them)."""
 
 
 @dataclass(frozen=True)
 class Spoken:
-    """One sentence to synthesise, with what it means."""
+    """One sentence to synthesise, with what it means and how it is said."""
 
     id: str
     """Stable name, used in file names."""
@@ -157,12 +162,12 @@ class Spoken:
     """Exercise id for ``start``."""
     kind: str
     """``command`` or ``chatter``."""
-    voice: str = ""
-    """espeak-ng voice."""
-    speed: int = 150
-    """espeak-ng words per minute."""
-    pitch: int = 50
-    """espeak-ng pitch (0-99)."""
+    voice: str = "espeak-ng:en-us"
+    """Synthesiser and voice, as in VOICES."""
+    tempo: float = 1.0
+    """Speed factor applied after synthesis (sox tempo: pitch kept)."""
+    cents: int = 0
+    """Pitch shift in cents (sox pitch: tempo kept)."""
 
 
 @dataclass(frozen=True)
@@ -174,7 +179,7 @@ class Clip:
     kind: str
     """``command``, ``chatter``, ``noise`` or ``silence``."""
     condition: str
-    """Recording condition (clean, noise10, noise5, reverb, quiet, far, or the noise's name)."""
+    """Recording condition (clean, noise20/10/5, reverb, far, quiet, loud, or the noise's name)."""
     intent: str
     """Expected intent (``none`` unless a command)."""
     exercise: str | None
@@ -182,11 +187,11 @@ class Clip:
     text: str
     """What was said ("" for noises)."""
     voice: str
-    """espeak-ng voice ("" for noises)."""
-    speed: int
-    """Words per minute (0 for noises)."""
-    pitch: int
-    """Pitch (0 for noises)."""
+    """Synthesiser and voice ("" for noises: they belong to no voice)."""
+    tempo: float
+    """Speed factor (0 for noises)."""
+    cents: int
+    """Pitch shift in cents (0 for noises)."""
     rate: int
     """Sample rate the file is written at."""
     channels: int
@@ -208,58 +213,64 @@ def _start_phrases(content: Content, rng: random.Random, per_exercise: int) -> l
     chosen = []
     for exercise_id, names in _exercise_names(content).items():
         phrases = [p.text for p in content.phrases if p.exercise == exercise_id]
-        for name in rng.sample(names, min(per_exercise, len(names))):
-            using = [text for text in phrases if f" {name} " in f" {text} "]
-            if using:
-                chosen.append((rng.choice(using), exercise_id))
+        usable = [name for name in names if any(f" {name} " in f" {text} " for text in phrases)]
+        for name in rng.sample(usable, min(per_exercise, len(usable))):
+            chosen.append((rng.choice([t for t in phrases if f" {name} " in f" {t} "]), exercise_id))
     return chosen
 
 
-def _command_sentences(
-    content: Content, rng: random.Random, per_intent: int, per_exercise: int
-) -> list[Spoken]:
+def _command_sentences(content: Content, voice: str, rng: random.Random, per_exercise: int) -> list[Spoken]:
+    """One phrasing of every intent (two of the urgent ones) and ``per_exercise`` starts of every exercise."""
+    tag = _voice_tag(voice)
     sentences = []
     for intent in sorted({p.intent for p in content.phrases} - {"start"}):
-        texts = sorted({p.text for p in content.phrases if p.intent == intent}, key=len)
-        picked = [texts[0], *rng.sample(texts[1:], min(per_intent - 1, len(texts) - 1))]
-        sentences += [Spoken(f"{intent}-{i}", text, intent, None, "command") for i, text in enumerate(picked)]
+        texts = sorted({p.text for p in content.phrases if p.intent == intent})
+        picked = rng.sample(texts, min(2 if intent in URGENT_EXTRA else 1, len(texts)))
+        sentences += [
+            Spoken(f"{tag}-{intent}-{i}", text, intent, None, "command") for i, text in enumerate(picked)
+        ]
     for i, (text, exercise) in enumerate(_start_phrases(content, rng, per_exercise)):
-        sentences.append(Spoken(f"start-{exercise}-{i}", text, "start", exercise, "command"))
+        sentences.append(Spoken(f"{tag}-start-{exercise}-{i}", text, "start", exercise, "command"))
     return sentences
 
 
-def _assign_voices(sentences: list[Spoken], which: str, rng: random.Random) -> list[Spoken]:
-    voices = VOICES[which]
+def _voice_tag(voice: str) -> str:
+    return voice.replace(":", "-").replace("+", "_")
+
+
+def _spoken_by(voice: str, content: Content, rng: random.Random, per_exercise: int) -> list[Spoken]:
+    """Everything one voice says, each sentence at its own tempo and pitch."""
+    tag = _voice_tag(voice)
+    talk = [
+        Spoken(f"{tag}-chatter-{i}", text, "none", None, "chatter")
+        for i, text in enumerate(rng.sample(CHATTER, CHATTER_PER_VOICE))
+    ]
     return [
-        replace(
-            s,
-            voice=voices[i % len(voices)],
-            speed=rng.choice(SPEEDS[which]),
-            pitch=rng.choice(PITCHES[which]),
-        )
-        for i, s in enumerate(sentences)
+        replace(s, voice=voice, tempo=round(rng.uniform(0.85, 1.15), 2), cents=rng.randint(-300, 300))
+        for s in _command_sentences(content, voice, rng, per_exercise) + talk
     ]
 
 
+def _synthesiser_command(voice: str, text: str, raw: Path) -> tuple[list[str], str | None]:
+    """(command line, standard input) that writes ``text`` spoken by ``voice`` to ``raw``."""
+    program, name = voice.split(":", 1)
+    if program == "espeak-ng":
+        return ["espeak-ng", "-v", name, "-s", "160", "-w", str(raw), text], None
+    if program == "flite":
+        return ["flite", "-voice", name, "-t", text, "-o", str(raw)], None
+    return ["text2wave", "-eval", f"(voice_{name})", "-o", str(raw)], text
+
+
 def synthesise(spoken: Spoken, workdir: Path) -> Audio:
-    """espeak-ng speech as 16 kHz float samples (exact digital silence trimmed off the ends)."""
+    """Speech as 16 kHz float samples, tempo and pitch applied (exact silence trimmed off the ends)."""
     raw = workdir / f"{spoken.id}.raw.wav"
-    subprocess.run(
-        [
-            "espeak-ng",
-            "-v",
-            spoken.voice,
-            "-s",
-            str(spoken.speed),
-            "-p",
-            str(spoken.pitch),
-            "-w",
-            str(raw),
-            spoken.text,
-        ],
-        check=True,
-        capture_output=True,
-    )
+    command, stdin = _synthesiser_command(spoken.voice, spoken.text, raw)
+    subprocess.run(command, input=stdin, text=True, check=True, capture_output=True)
+    if spoken.tempo != 1.0 or spoken.cents:
+        shaped = workdir / f"{spoken.id}.shaped.wav"
+        effect = ["tempo", "-s", str(spoken.tempo), "pitch", str(spoken.cents)]
+        subprocess.run(["sox", str(raw), str(shaped), *effect], check=True, capture_output=True)
+        shaped.replace(raw)
     samples = read_wav(raw).astype(np.float64)
     raw.unlink()
     loud = np.flatnonzero(np.abs(samples) > 1e-4)
@@ -272,23 +283,20 @@ def _pad(samples: Audio, rng: random.Random) -> Audio:
 
 
 def _coloured(kind: str, count: int, rng: np.random.Generator) -> Audio:
-    """Unit-power noise of a colour: white, pink (1/f) or brown (1/f^2), via the spectrum."""
-    spectrum = np.fft.rfft(rng.normal(size=count))
-    freqs = np.maximum(np.fft.rfftfreq(count, 1 / RATE), 20.0)
-    spectrum *= {"white": 1.0, "pink": freqs**-0.5, "brown": 1 / freqs}[kind]
-    noise: Audio = np.fft.irfft(spectrum, count)
-    unit: Audio = noise / (np.sqrt(np.mean(noise**2)) + 1e-12)
-    return unit
+    """``count`` samples of unit-power noise of a colour: white, pink or brown."""
+    return noise(count / RATE, 0.0, kind, rng)
 
 
-def _babble(count: int, workdir: Path, rng: np.random.Generator, chatter: Sequence[str]) -> Audio:
-    """Several voices of reversed chatter at once: speech-like, but no words."""
+def _babble(
+    count: int, workdir: Path, rng: np.random.Generator, chatter: Sequence[str], speaker: str
+) -> Audio:
+    """Four other voices of reversed chatter at once: speech-like, but no words."""
+    others = [v for v in VOICES if v.startswith("espeak-ng:") and v != speaker]
     mix = np.zeros(count)
     for i in range(4):
         text = chatter[int(rng.integers(len(chatter)))]
-        spoken = Spoken(
-            f"babble{i}-{rng.integers(1 << 30)}", text, "none", None, "chatter", "en-us", 170, 40 + 10 * i
-        )
+        voice = others[int(rng.integers(len(others)))]
+        spoken = Spoken(f"babble{i}-{rng.integers(1 << 30)}", text, "none", None, "chatter", voice)
         speech = synthesise(spoken, workdir)[::-1]
         speech = np.tile(speech, count // len(speech) + 1)[:count]
         mix += np.roll(speech, int(rng.integers(count)))
@@ -297,11 +305,11 @@ def _babble(count: int, workdir: Path, rng: np.random.Generator, chatter: Sequen
 
 
 def make_noise(
-    kind: str, count: int, workdir: Path, rng: np.random.Generator, chatter: Sequence[str]
+    kind: str, count: int, workdir: Path, rng: np.random.Generator, chatter: Sequence[str], speaker: str = ""
 ) -> Audio:
-    """Unit-power background noise of one of NOISE_KINDS."""
+    """Unit-power background noise of one of NOISE_KINDS (babble made of voices other than ``speaker``)."""
     if kind == "babble":
-        return _babble(count, workdir, rng, chatter)
+        return _babble(count, workdir, rng, chatter, speaker)
     if kind == "fan":
         t = np.arange(count) / RATE
         hum = np.sin(2 * np.pi * 100 * t) + 0.5 * np.sin(2 * np.pi * 200 * t)
@@ -329,7 +337,7 @@ def add_noise(samples: Audio, noise: Audio, snr_db: float) -> Audio:
 def sox_effect(samples: Audio, effect: list[str], workdir: Path, name: str) -> Audio:
     """Run a sox effect chain over 16 kHz mono samples."""
     source, target = workdir / f"{name}.in.wav", workdir / f"{name}.out.wav"
-    write_wav(source, samples, RATE, 1)
+    write_wav(source, samples)
     subprocess.run(["sox", str(source), str(target), *effect], check=True, capture_output=True)
     out = read_wav(target).astype(np.float64)
     source.unlink()
@@ -359,15 +367,19 @@ def apply_condition(
     name: str,
     rng: random.Random,
     chatter: Sequence[str],
+    speaker: str = "",
 ) -> Audio:
     """One recording condition applied to padded speech at a normal level."""
     nrng = np.random.default_rng(rng.randrange(1 << 30))
     floor = make_noise("pink", len(samples) + RATE, workdir, nrng, chatter)
     if condition == "clean":
         return samples
-    if condition in ("noise10", "noise5"):
-        background = make_noise(noise, len(samples), workdir, nrng, chatter)
-        return add_noise(samples, background, 10.0 if condition == "noise10" else 5.0)
+    if condition in NOISE_SNR:
+        background = make_noise(noise, len(samples), workdir, nrng, chatter, speaker)
+        return add_noise(samples, background, NOISE_SNR[condition])
+    if condition == "loud":  # close to the microphone: the loudest peaks clip
+        loud: Audio = np.clip(at_level(samples, rng.uniform(1.0, 4.0)), -0.98, 0.98)
+        return loud
     if condition == "reverb":
         return _reverb(samples, workdir, name, rng, strong=False)
     if condition == "quiet":
@@ -380,18 +392,9 @@ def apply_condition(
     raise ValueError(condition)
 
 
-def write_wav(path: Path, samples: Audio, rate: int, channels: int) -> None:
-    """Write float samples (16 kHz) as 16-bit PCM at another rate and channel count."""
-    if rate != RATE:
-        samples = resample(samples.astype(np.float32), RATE, rate).astype(np.float64)
-    pcm = np.clip(np.rint(samples * 32767), -32768, 32767).astype("<i2")
-    if channels > 1:
-        pcm = np.repeat(pcm[:, None], channels, axis=1).reshape(-1)
-    with wave.open(str(path), "wb") as handle:
-        handle.setnchannels(channels)
-        handle.setsampwidth(2)
-        handle.setframerate(rate)
-        handle.writeframes(pcm.tobytes())
+def _write_at(path: Path, samples: Audio, rate: int, channels: int) -> None:
+    """Write 16 kHz float samples as 16-bit PCM at another rate and channel count."""
+    write_wav(path, samples if rate == RATE else resample(samples, RATE, rate), rate, channels)
 
 
 def _fit(samples: Audio) -> Audio:
@@ -408,11 +411,13 @@ def _render_spoken(job: tuple[Spoken, tuple[str, ...], Path, int, Sequence[str]]
         workdir = Path(tmp)
         speech = at_level(_pad(synthesise(spoken, workdir), rng), rng.uniform(-9, -3))
         for index, condition in enumerate(conditions):
-            noise = NOISE_KINDS[(seed + index) % len(NOISE_KINDS)] if condition.startswith("noise") else ""
-            samples = _fit(apply_condition(speech, condition, noise, workdir, spoken.id, rng, chatter))
+            noise = NOISE_KINDS[(seed + index) % len(NOISE_KINDS)] if condition in NOISE_SNR else ""
+            samples = apply_condition(
+                speech, condition, noise, workdir, spoken.id, rng, chatter, spoken.voice
+            )
             rate, channels = FORMATS[(seed + index) % len(FORMATS)]
             relative = f"{spoken.kind}/{condition}/{spoken.id}.wav"
-            write_wav(out / relative, samples, rate, channels)
+            _write_at(out / relative, _fit(samples), rate, channels)
             clips.append(
                 Clip(
                     relative,
@@ -422,8 +427,8 @@ def _render_spoken(job: tuple[Spoken, tuple[str, ...], Path, int, Sequence[str]]
                     spoken.exercise,
                     spoken.text,
                     spoken.voice,
-                    spoken.speed,
-                    spoken.pitch,
+                    spoken.tempo,
+                    spoken.cents,
                     rate,
                     channels,
                     noise,
@@ -505,7 +510,7 @@ def _render_noises(out: Path, seed: int, chatter: Sequence[str]) -> list[Clip]:
                 samples = samples + make_noise("pink", len(samples), workdir, rng, chatter) * 10 ** (-62 / 20)
                 rate, channels = FORMATS[take % len(FORMATS)]
                 relative = f"noise/{name}-{take}.wav"
-                write_wav(out / relative, _fit(samples), rate, channels)
+                _write_at(out / relative, _fit(samples), rate, channels)
                 clips.append(Clip(relative, "noise", name, "none", None, "", "", 0, 0, rate, channels, name))
         clips += _render_silence(out, rng)
     return clips
@@ -519,7 +524,7 @@ def _render_silence(out: Path, rng: np.random.Generator) -> list[Clip]:
         "hiss": _coloured("white", int(2 * RATE), rng) * 10 ** (-50 / 20),
     }.items():
         relative = f"silence/{name}.wav"
-        write_wav(out / relative, samples, RATE, 1)
+        _write_at(out / relative, samples, RATE, 1)
         clips.append(Clip(relative, "silence", name, "none", None, "", "", 0, 0, RATE, 1, ""))
     return clips
 
@@ -529,45 +534,49 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--out", type=Path, help="output folder (default: dev_audio/<set>)")
-    parser.add_argument(
-        "--set", dest="which", choices=sorted(VOICES), default="dev", help="which voices and sentences"
-    )
-    parser.add_argument("--seed", type=int, help="random seed (default: fixed per set)")
-    parser.add_argument("--per-intent", type=int, default=4, help="phrases per intent other than start")
-    parser.add_argument("--per-exercise", type=int, default=6, help="names spoken per exercise")
+    parser.add_argument("--out", type=Path, help="output folder (default: dev_audio/dev)")
+    parser.add_argument("--seed", type=int, default=1, help="random seed")
+    parser.add_argument("--voices", help="comma-separated subset of the voices (default: all)")
+    parser.add_argument("--per-exercise", type=int, default=2, help="names spoken per exercise and voice")
     parser.add_argument("--jobs", type=int, default=2, help="parallel workers")
     return parser.parse_args(argv)
+
+
+def _conditions(spoken: Spoken, index: int) -> tuple[str, ...]:
+    """Commands: clean, 10 dB noise and one more in turn; chatter: clean and one other in turn."""
+    if spoken.kind == "command":
+        return ("clean", "noise10", EXTRA_CONDITIONS[index % len(EXTRA_CONDITIONS)])
+    others = ("noise10", *EXTRA_CONDITIONS)
+    return ("clean", others[index % len(others)])
+
+
+def _missing_packages(voices: Sequence[str]) -> list[str]:
+    programs = {"sox": "sox", **{v.split(":")[0]: SYNTHESISERS[v.split(":")[0]] for v in voices}}
+    return [package for package, program in programs.items() if shutil.which(program) is None]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Generate the set and its manifest; returns the exit status."""
     args = parse_args(argv)
-    for program in ("espeak-ng", "sox"):
-        if shutil.which(program) is None:
-            print(f"make_dev_audio: needs {program} (sudo apt-get install {program})", file=sys.stderr)
-            return 1
-    seed = args.seed if args.seed is not None else {"dev": 1, "heldout": 2}[args.which]
-    out = args.out or Path(__file__).resolve().parent.parent / "dev_audio" / args.which
-    rng = random.Random(seed)
-    chatter = CHATTER[args.which]
-    commands = _command_sentences(load_content(), rng, args.per_intent, args.per_exercise)
-    talk = [Spoken(f"chatter-{i}", text, "none", None, "chatter") for i, text in enumerate(chatter)]
-    spoken = _assign_voices(commands, args.which, rng) + _assign_voices(
-        talk, args.which, random.Random(seed + 1)
-    )
-    for kind, conditions in (("command", COMMAND_CONDITIONS), ("chatter", CHATTER_CONDITIONS)):
-        for condition in conditions:
-            (out / kind / condition).mkdir(parents=True, exist_ok=True)
-    for folder in ("noise", "silence"):
+    voices = tuple(args.voices.split(",")) if args.voices else VOICES
+    unknown = [v for v in voices if v not in VOICES]
+    if unknown:
+        print(f"make_dev_audio: unknown voice {unknown[0]}; choose from {', '.join(VOICES)}", file=sys.stderr)
+        return 1
+    missing = _missing_packages(voices)
+    if missing:
+        print(f"make_dev_audio: needs {' '.join(missing)} (scripts/setup.sh --bench)", file=sys.stderr)
+        return 1
+    out = args.out or Path(__file__).resolve().parent.parent / "dev_audio" / "dev"
+    rng = random.Random(args.seed)
+    content = load_content()
+    spoken = [s for voice in voices for s in _spoken_by(voice, content, rng, args.per_exercise)]
+    jobs = [(s, _conditions(s, i), out, args.seed * 10007 + i, CHATTER) for i, s in enumerate(spoken)]
+    for folder in {f"{s.kind}/{c}" for s, conditions, *_ in jobs for c in conditions} | {"noise", "silence"}:
         (out / folder).mkdir(parents=True, exist_ok=True)
-    jobs = [
-        (s, COMMAND_CONDITIONS if s.kind == "command" else CHATTER_CONDITIONS, out, seed * 10007 + i, chatter)
-        for i, s in enumerate(spoken)
-    ]
     with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        clips = [clip for batch in pool.map(_render_spoken, jobs) for clip in batch]
-    clips += _render_noises(out, seed, chatter)
+        clips = [clip for batch in pool.map(_render_spoken, jobs, chunksize=8) for clip in batch]
+    clips += _render_noises(out, args.seed, CHATTER)
     with (out / "labels.jsonl").open("w", encoding="utf-8") as manifest:
         for clip in clips:
             manifest.write(json.dumps(asdict(clip)) + "\n")

@@ -2,6 +2,7 @@
 # Installs what Stretch Coach needs on Debian or Raspberry Pi OS into ./.venv.
 #   scripts/setup.sh          the coach
 #   scripts/setup.sh --test   the coach and everything its tests use
+#   scripts/setup.sh --bench  the above and the voices of the recognition benchmark (make_dev_audio.py)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,11 +13,17 @@ packages=(
     espeak-ng                         # the voice pyttsx3 speaks with
     alsa-utils                        # aplay/arecord, handy for checking the speaker and microphone
 )
-if [[ "${1:-}" == "--test" ]]; then
+if [[ "${1:-}" == "--test" || "${1:-}" == "--bench" ]]; then
     packages+=(
         pulseaudio pulseaudio-utils   # a virtual speaker and microphone (null sink) for tests
         sox                           # converts and mixes test audio
         systemd                       # systemd-analyze, to check the service unit
+    )
+fi
+if [[ "${1:-}" == "--bench" ]]; then
+    packages+=(
+        flite                                 # more voices for the development speech
+        festival festvox-kallpc16k festvox-kdlpc16k
     )
 fi
 
@@ -27,7 +34,7 @@ sudo_if_needed apt-get install -y -qq --no-install-recommends "${packages[@]}" >
 
 python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
-if [[ "${1:-}" == "--test" ]]; then
+if [[ "${1:-}" == "--test" || "${1:-}" == "--bench" ]]; then
     .venv/bin/python -m pip install -q -e '.[test]'
 else
     .venv/bin/python -m pip install -q -e .

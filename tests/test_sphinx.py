@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +11,7 @@ import pytest
 from tests.conftest import requires_espeak
 from voice.asr import AsrData, load_asr_data
 from voice.content import Content, load_content
-from voice.engines.sphinx_engine import SphinxRecognizer, tone_share
+from voice.engines.sphinx_engine import URGENT_CONFIDENCE, SphinxRecognizer, SphinxTuning, tone_share
 from voice.errors import ContentError
 from voice.grammar import word_graph
 from voice.intent import IntentMatcher
@@ -62,6 +63,11 @@ def content() -> Content:
 @pytest.fixture(scope="module")
 def recognizer(content: Content) -> SphinxRecognizer:
     return SphinxRecognizer.for_content(content, load_asr_data())
+
+
+@pytest.fixture(scope="module")
+def streaming(content: Content) -> SphinxRecognizer:
+    return SphinxRecognizer.for_content(content, load_asr_data(), SphinxTuning(streaming=True))
 
 
 @pytest.fixture(scope="module")
@@ -267,3 +273,74 @@ def test_chatter_gives_no_urgent_word_in_the_barge_in_reading(
     transcript = recognizer.final()
     urgent = {word for group in content.urgent for word in group.words}
     assert not urgent & set(transcript.barge_in.split()), transcript
+
+
+@requires_espeak
+@pytest.mark.audio
+def test_chatter_says_what_was_heard_and_silence_says_nothing(
+    recognizer: SphinxRecognizer, speech_dir: Path
+) -> None:
+    """The dialogue tells "speech that was no command" (worth a "say that again?") from silence."""
+    recognizer.accept(spoken(speech_dir, CHATTER[2]))
+    chatter = recognizer.final()
+    silence = recognizer.final()  # the endpointer found no speech: nothing was accepted
+    assert chatter.text == "" and len(chatter.rejected.split()) >= recognizer.tuning.garbage_min_words
+    assert not set(chatter.rejected.split()) - set(recognizer.garbage)
+    assert (silence.text, silence.rejected) == ("", "")
+
+
+@requires_espeak
+@pytest.mark.audio
+def test_an_urgent_word_the_first_reading_missed_is_accepted(content: Content, speech_dir: Path) -> None:
+    """A "stop" under leftover echo that the commands reading gives to the garbage path: the urgent
+    reading, with a dearer garbage path, hands it on as the transcript itself."""
+    whole = SphinxTuning(streaming=False)  # the mix below was chosen for a reading of the whole utterance
+    plain = SphinxRecognizer.for_content(content, load_asr_data(), replace(whole, urgent_garbage_words=0))
+    urgent = SphinxRecognizer.for_content(content, load_asr_data(), replace(whole, urgent_garbage_words=8))
+    stop = read_wav(espeak_wav(speech_dir, "stop", pad=0.3)).astype(np.float64)
+    coach = read_wav(
+        espeak_wav(speech_dir, "Let's do the hamstring stretch. Left side first.", voice="en-gb", speed=175)
+    ).astype(np.float64)
+    missed = []
+    for echo_db in (-36.0, -34.0, -33.0, -32.0, -30.0):
+        mix = np.zeros(len(stop) + RATE // 2)
+        mix[: len(stop)] += stop
+        mix += coach[: len(mix)] * 10 ** (echo_db / 20)
+        pcm = float_to_pcm16(mix.astype(np.float32))
+        plain.accept(pcm)
+        if plain.final().text == "":
+            missed.append(pcm)
+    assert missed, "the commands reading found every stop"
+    found = []
+    for pcm in missed:
+        urgent.accept(pcm)
+        found.append(urgent.final())
+    assert any(t.text.split()[:1] == ["stop"] and t.confidence == URGENT_CONFIDENCE for t in found), found
+    assert all(t.text.split()[:1] in ([], ["stop"]) for t in found), found
+
+
+@requires_espeak
+@pytest.mark.audio
+@pytest.mark.parametrize("text", ["start the hamstring stretch", "stop", "next step"])
+def test_decoding_while_the_person_speaks_gives_the_same_words_in_any_blocks(
+    streaming: SphinxRecognizer, speech_dir: Path, text: str
+) -> None:
+    pcm = spoken(speech_dir, text)
+    streaming.accept(pcm)
+    whole = streaming.final()
+    for start in range(0, len(pcm), 320):  # 10 ms blocks, as the microphone gives them
+        streaming.accept(pcm[start : start + 320])
+    blocks = streaming.final()
+    assert whole.text == blocks.text == text
+
+
+@requires_espeak
+@pytest.mark.audio
+def test_an_utterance_dropped_halfway_leaves_the_next_one_whole(
+    streaming: SphinxRecognizer, speech_dir: Path
+) -> None:
+    chatter = spoken(speech_dir, CHATTER[0])
+    streaming.accept(chatter[: len(chatter) // 2])
+    streaming.reset()
+    streaming.accept(spoken(speech_dir, "next step"))
+    assert streaming.final().text == "next step"

@@ -15,6 +15,7 @@ from voice.clock import Clock
 from voice.echo import EchoCanceller, ReferenceBuffer, Samples
 from voice.endpoint import Endpointer, EndpointSettings, Kind
 from voice.errors import AudioDeviceError
+from voice.frontend import SHIPPED_FRONT_END, FrontEnd
 from voice.pcm import TARGET_RATE, float_to_pcm16, int16_bytes_to_float
 
 log = logging.getLogger(__name__)
@@ -182,6 +183,7 @@ class _Stream:
     def __init__(self, clock: Clock, reference: ReferenceBuffer | None) -> None:
         self._clock = clock
         self._canceller = EchoCanceller(reference) if reference is not None else None
+        self._front = FrontEnd(SHIPPED_FRONT_END)
         self._origin: float | None = None
 
     def session_time(self, stream_seconds: float) -> float:
@@ -189,13 +191,13 @@ class _Stream:
         return (self._origin or 0.0) + stream_seconds
 
     def clean(self, block: bytes) -> bytes:
-        """The block without the coach's voice, as far as the echo canceller can tell."""
+        """The block without the coach's voice, as far as the echo canceller can tell, noise reduced."""
         if self._origin is None:
             self._origin = self._clock.now() - len(block) / 2 / TARGET_RATE
         if self._canceller is None:
-            return block
+            return self._front.process(block)
         residual = self._canceller.process(int16_bytes_to_float(block))
-        return float_to_pcm16(self._suppress(residual))
+        return self._front.process(float_to_pcm16(self._suppress(residual)))
 
     def _suppress(self, residual: Samples) -> Samples:
         assert self._canceller is not None

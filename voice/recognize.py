@@ -13,6 +13,7 @@ from voice.asr import ListenSettings, Recognizer, describe, open_recognizer
 from voice.content import Content
 from voice.endpoint import speech_span
 from voice.errors import AudioFileError
+from voice.frontend import SHIPPED_FRONT_END, cleaned
 from voice.intent import IntentMatcher
 from voice.pcm import read_wav_pcm16k
 
@@ -27,7 +28,7 @@ STREAMED_SIZES = (0, 0xFFFFFFFF)
 def recognize_pcm(pcm: bytes, recognizer: Recognizer, matcher: IntentMatcher) -> Record:
     """Decode one recording (16 kHz mono 16-bit) and match it: the record without its "file"."""
     recognizer.reset()
-    speech = speech_span(pcm)
+    speech = speech_span(cleaned(pcm, SHIPPED_FRONT_END))
     if speech is not None:
         recognizer.accept(speech)
     transcript = recognizer.final()

@@ -1,60 +1,31 @@
 """PocketSphinx engine: the command word graph as a finite-state grammar with a garbage path.
 
-Measured choices (scripts/bench_recognition.py over dev_audio/):
-- The grammar is the minimal word graph of the compiled phrases, loaded as an FSG. The same
-  graph written as JSGF (voice.grammar.to_jsgf) decodes identically but about six times slower,
-  because PocketSphinx expands every JSGF rule reference into copies joined by empty links.
+Why it is built this way (figures in docs/recognition.md and from scripts/bench_recognition.py):
+- The grammar is the minimal word graph of the compiled phrases, loaded as an FSG: the same graph
+  written as JSGF decodes identically but much slower (every rule reference is expanded).
 - Other speech is caught by a garbage path beside the commands: a loop of everyday words
-  (content/asr.toml) that chatter fits better than any command.
+  (content/asr.toml) that chatter fits better than any command. It needs a few words at least
+  (``garbage_min_words``): chatter fills them easily, a short command in noise does not.
+- Rejection trades against accuracy in noise; every garbage weight, loop cost and score-based
+  rejection tried moved along the same curve, so the garbage path stays and urgent words get a
+  second, more generous reading of their own (``urgent_garbage_words``): a missed "stop" is
+  unsafe, a false one only pauses the coach.
 - Each utterance is decoded whole with its own cepstral mean (``full_utt``); carrying the mean
-  over from the previous utterance (live CMN) loses many first words after a change of voice.
+  over from the previous utterance loses many first words after a change of voice.
 - Digital silence (exact zeros, as from synthesis or a muted virtual microphone) upsets the
   front end's normalisation, so a faint noise floor 55 dB under the utterance's peak is added.
-- Out-of-grammar rejection trades against accuracy in noise: the garbage path takes noisy
-  commands too (dev set: chatter to "none" 6 % -> 90 %, clean commands 95 % -> 91 %, 10 dB
-  noise 77 % -> 60 %). With two garbage words at least, many of the commands it took were
-  short ones read as two or three garbage words, while the chatter it rejected came out as
-  four words or more (dev and heldout alike). Four at least (each word after the first pays
-  ``garbage_loop``, so the path is also dearer) gave dev 10 dB +2, far +9 points, heldout
-  clean +2, 10 dB +2, 5 dB +2, far +2, chatter rejection unchanged on dev and one clip less on
-  heldout, decode p95 about a tenth slower; five or six keep a few more commands but let more
-  chatter through. A phone loop
-  as garbage, or a likelihood ratio against a phone decode, separated chatter from commands
-  worse; spectral subtraction helped 5 dB noise but hurt far speech.
-- Beeps (a kitchen timer's tones) pass the endpointer's voicing check, and the grammar reads
-  them as "ow" or "end the"; they are caught before decoding by how much of their power sits
-  at one frequency (``tone_share``).
+  It is seeded by the utterance length, so any change shifts a few clips either way.
+- Beeps (a kitchen timer's tones) pass the endpointer's voicing check and the grammar reads them
+  as short commands; they are caught before decoding by how much of their power sits at one
+  frequency (``tone_share``).
 - Barge-in: a "stop" said over the coach's voice comes with the canceller's leftover echo, which
-  the decoder reads as a few more words, so the garbage path can win (live benchmark: 1-4 of 8).
-  Such utterances are read a second time with a garbage path of eight words at least; on 8 live
-  recordings this found all 8 stops (6 with four words, 7 with six), while on the coach's own
-  sentences (raw, no canceller) it gave the same five urgent words as the commands search, and
-  on the dev set's chatter 13 urgent words instead of 10. The listener trusts this second
-  reading only for urgent words and only while the coach is audible.
+  the decoder reads as a few more words, so the garbage path can win. Such utterances are read a
+  second time with a dearer garbage path; the listener trusts that reading only for urgent words
+  and only while the coach is audible.
 - Lattice rescoring (``bestpath``) is off: on FSG searches it returned truncated hypotheses.
-
-Measured without a gain (dev and heldout sets, 94 clips per condition; "dev/heldout" below):
-- The model, not the rejection, sets the ceiling. With the command words only (no garbage):
-  clean 95/88 %, 10 dB 76/68 %, 5 dB 46/48 %, far 79/71 %, but chatter to "none" only 19/24 %.
-  Per noise type, brown and fan noise cost little (about 90 % right at 10 dB), white noise and
-  babble a lot (40-60 % at 10 dB, 0-3 of 19 at 5 dB) even with nothing to reject.
-- Rejection by score instead of the garbage path: command decode against a phone-loop
-  decode (``hyp().best_score`` or segment acoustic scores, per frame). Rejecting 90 % of
-  chatter kept only 65-74 % of right commands. A second pass when the garbage path wins
-  (keep the command decode when its segment scores are within a margin of the garbage
-  path's) and other garbage weights (1e-4 .. 1e-12, ``lw`` 1.5-4, a dearer or cheaper loop,
-  three words at least) all move along one curve: each point of commands kept in noise costs
-  about one point of chatter rejected. ``lw`` 3 looked better on dev (10 dB +3, far +5) but not
-  on heldout (clean -1, 10 dB -2); so did ``fillprob`` 0.1 with or without ``silprob`` 0.1
-  (dev 10 dB +4, far +5; heldout 10 dB -1, chatter rejected -2).
-- Speed: even a one-word grammar costs 0.14 ms per frame (front end and mixture scores), the
-  commands with the garbage path 0.6 ms, so a 3 s utterance decoded whole after it ends cannot
-  meet a 50 ms p95; only decoding while the person speaks could. Narrower beams (1e-40) save
-  a quarter of the time for 3-10 points; ``ds`` 2 or ``topn`` 2-3 save a quarter for 2-5 points
-  clean; wider beams (1e-80) gain 1-2 points in noise for a fifth more time.
 - ``remove_noise`` is set by the model's feat.params; passing ``remove_noise=False`` leaves it on.
-- The noise floor is seeded by the utterance length, so any change shifts a few clips per
-  condition either way: differences under about 3 points are within that spread.
+- Cost per frame is set by the model's mixtures more than by the grammar; narrower beams, ``ds``
+  and ``topn`` save a quarter of the time for several points of accuracy.
 """
 
 from __future__ import annotations
@@ -76,7 +47,8 @@ from voice.pcm import TARGET_RATE
 log = logging.getLogger(__name__)
 
 SEARCH = "commands"
-BARGE_IN_SEARCH = "barge-in"
+URGENT_CONFIDENCE = 0.6
+"""Confidence of an urgent word found by the urgent reading (the matcher asks no question of urgent words)."""
 
 
 @dataclass(frozen=True)
@@ -105,6 +77,15 @@ class SphinxTuning:
     """Level, below the utterance's peak, of the noise floor added against digital silence."""
     max_tone_share: float = 0.8
     """Utterances with more of their power than this within 40 Hz of one frequency are beeps, not speech."""
+    streaming: bool = False
+    """Make the first reading while the person speaks (so the result is ready at the endpoint)."""
+    cmn_init: str = "50.70,-3.97,-1.64,8.68,-7.51,-2.99,-3.25,-7.55,-2.89,-3.25,0.05,-1.82,-0.17"
+    """Cepstral mean a streamed utterance starts from: the clean commands' mean over the development
+    voices (``bench_recognition.py --learn-cmn``). Each utterance starts afresh from it: a mean
+    carried over loses first words after a change of voice, the model's own start many more."""
+    urgent_garbage_words: int = 0
+    """Fewest garbage words in the urgent reading: an utterance the first reading called garbage is
+    read again with a dearer garbage path, and an urgent word found there is accepted (0: off)."""
 
 
 def tone_share(samples: npt.NDArray[np.float64]) -> float:
@@ -174,6 +155,7 @@ class SphinxRecognizer:
         pronunciations: dict[str, tuple[str, ...]],
         garbage_words: tuple[str, ...] = (),
         tuning: SphinxTuning | None = None,
+        urgent_words: frozenset[str] = frozenset(),
     ) -> None:
         import pocketsphinx
 
@@ -194,14 +176,25 @@ class SphinxRecognizer:
             raise ModelError(f"PocketSphinx cannot load its model in {self._hmm}: {error}") from None
         self._add_words(graph.words, pronunciations)
         self.garbage = self._usable_garbage(garbage_words, set(graph.words))
-        self._add_search(SEARCH, graph, self.tuning.garbage_min_words)
-        if self.garbage:
-            self._add_search(BARGE_IN_SEARCH, graph, self.tuning.barge_in_garbage_words)
+        self.urgent_words = urgent_words
+        self._graph = graph
+        self._searches: dict[int, str] = {}
+        for min_words in (self.tuning.garbage_min_words, self.tuning.urgent_garbage_words,
+                          self.tuning.barge_in_garbage_words):
+            if min_words and (self.garbage or not self._searches):
+                self._search(min_words)
         self._audio: list[bytes] = []
+        self._streaming = False
+        self._peak = 0.0
 
-    def _add_search(self, name: str, graph: WordGraph, min_words: int) -> None:
-        start, final, transitions = _transitions(graph, self.garbage, self.tuning, min_words)
-        self._decoder.add_fsg(name, self._decoder.create_fsg(name, start, final, transitions))
+    def _search(self, min_words: int) -> str:
+        """The commands search whose garbage path takes at least ``min_words`` words (made on first use)."""
+        if min_words not in self._searches:
+            name = f"{SEARCH}-{min_words}"
+            start, final, transitions = _transitions(self._graph, self.garbage, self.tuning, min_words)
+            self._decoder.add_fsg(name, self._decoder.create_fsg(name, start, final, transitions))
+            self._searches[min_words] = name
+        return self._searches[min_words]
 
     @classmethod
     def for_content(
@@ -209,7 +202,8 @@ class SphinxRecognizer:
     ) -> SphinxRecognizer:
         """A recogniser for every phrase compiled from the content."""
         graph = word_graph(phrase.text for phrase in content.phrases)
-        return cls(graph, asr.pronunciations, asr.garbage_words, tuning)
+        urgent = frozenset(word for group in content.urgent for word in group.words)
+        return cls(graph, asr.pronunciations, asr.garbage_words, tuning, urgent)
 
     @property
     def model(self) -> str:
@@ -244,18 +238,54 @@ class SphinxRecognizer:
         return usable
 
     def accept(self, pcm: bytes) -> None:
-        """Collect audio; the utterance is decoded whole by ``final`` (one cepstral mean per utterance)."""
+        """Decode the audio as it comes (the first reading), and keep it for a second reading."""
+        if self.tuning.streaming:
+            if not self._streaming:
+                self._start_stream()
+            self._decoder.process_raw(self._floored(pcm), full_utt=False)
         self._audio.append(pcm)
 
     def reset(self) -> None:
         """Forget the current utterance."""
+        self._end_stream()
         self._audio.clear()
+
+    def _start_stream(self) -> None:
+        self._decoder.activate_search(self._search(self.tuning.garbage_min_words))
+        self._decoder.set_cmn(self.tuning.cmn_init)
+        self._decoder.start_utt()
+        self._streaming, self._peak = True, 0.0
+
+    def _end_stream(self) -> list[str]:
+        """Words of the streamed first reading ([] when nothing was streamed)."""
+        if not self._streaming:
+            return []
+        self._streaming = False
+        self._decoder.end_utt()
+        hypothesis = self._decoder.hyp()
+        return hypothesis.hypstr.split() if hypothesis is not None else []
+
+    def _floored(self, pcm: bytes) -> bytes:
+        """A block with the faint noise floor, set by the loudest sound of the utterance so far."""
+        samples = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
+        if not len(samples):
+            return pcm
+        self._peak = max(self._peak, float(np.max(np.abs(samples))))
+        spread = max(1.0, self._peak * 10 ** (-self.tuning.floor_db / 20))
+        seed = sum(len(block) for block in self._audio)
+        noisy = samples + np.random.default_rng(seed).normal(0.0, spread, len(samples))
+        return np.clip(np.rint(noisy), -32768, 32767).astype("<i2").tobytes()
 
     def _conditioned(self, samples: npt.NDArray[np.float64]) -> bytes:
         peak = float(np.max(np.abs(samples)))
         spread = max(1.0, peak * 10 ** (-self.tuning.floor_db / 20))
         noisy = samples + np.random.default_rng(len(samples)).normal(0.0, spread, len(samples))
         return np.clip(np.rint(noisy), -32768, 32767).astype("<i2").tobytes()
+
+    def cepstral_mean(self) -> str:
+        """The decoder's cepstral mean after the last utterance (comma-separated)."""
+        mean: str = self._decoder.get_cmn()
+        return mean
 
     def _decode(self, search: str, pcm: bytes) -> list[str]:
         self._decoder.activate_search(search)
@@ -265,23 +295,53 @@ class SphinxRecognizer:
         hypothesis = self._decoder.hyp()
         return hypothesis.hypstr.split() if hypothesis is not None else []
 
-    def _commands_only(self, words: list[str]) -> str:
+    def command_words(self, words: list[str]) -> str:
         """The words, or "" when the garbage path won."""
         garbage = set(self.garbage)
         return "" if any(word in garbage for word in words) else " ".join(words)
 
-    def final(self) -> Transcript:
-        """Decode the collected utterance; garbage-path results come back as "" (with a barge-in reading)."""
-        started = time.perf_counter()
-        pcm = b"".join(self._audio)
-        self._audio.clear()
+    def prepared(self, pcm: bytes) -> bytes | None:
+        """The utterance as the decoder takes it, or None when it is too short or a beep."""
         samples = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
         if len(pcm) < 3200 or tone_share(samples) > self.tuning.max_tone_share:
+            return None
+        return self._conditioned(samples)
+
+    def reading(self, prepared: bytes, garbage_min_words: int) -> list[str]:
+        """The words of a prepared utterance, read with a garbage path of at least that many words."""
+        return self._decode(self._search(garbage_min_words), prepared)
+
+    def _second_reading(self, prepared: bytes, min_words: int) -> str:
+        if not (min_words and self.garbage):
+            return ""
+        if len(prepared) > self.tuning.barge_in_max_seconds * TARGET_RATE * 2:
+            return ""
+        return self.command_words(self.reading(prepared, min_words))
+
+    def final(self) -> Transcript:
+        """Decode the collected utterance; garbage-path results come back as "" (with a second reading).
+
+        ``decode_ms`` is the time from here, the end of the utterance, to the result: with
+        ``streaming`` the first reading was made while the person spoke.
+        """
+        started = time.perf_counter()
+        streamed = self._end_stream()
+        pcm = b"".join(self._audio)
+        self._audio.clear()
+        prepared = self.prepared(pcm)
+        if prepared is None:
             return Transcript("", 0.0, (time.perf_counter() - started) * 1000)
-        conditioned = self._conditioned(samples)
-        text = self._commands_only(self._decode(SEARCH, conditioned))
-        barge_in = ""
-        if not text and self.garbage and len(samples) <= self.tuning.barge_in_max_seconds * TARGET_RATE:
-            barge_in = self._commands_only(self._decode(BARGE_IN_SEARCH, conditioned))
-        confidence = 0.9 if text else 0.0
-        return Transcript(text, confidence, (time.perf_counter() - started) * 1000, barge_in)
+        first = streamed if self.tuning.streaming else self.reading(prepared, self.tuning.garbage_min_words)
+        text = self.command_words(first)
+        if text:
+            return Transcript(text, 0.9, (time.perf_counter() - started) * 1000)
+        urgent = self._second_reading(prepared, self.tuning.urgent_garbage_words)
+        if self.urgent_words & set(urgent.split()):
+            return Transcript(urgent, URGENT_CONFIDENCE, (time.perf_counter() - started) * 1000)
+        barge_in = (
+            urgent
+            if self.tuning.urgent_garbage_words == self.tuning.barge_in_garbage_words
+            else self._second_reading(prepared, self.tuning.barge_in_garbage_words)
+        )
+        spent = (time.perf_counter() - started) * 1000
+        return Transcript("", 0.0, spent, barge_in, " ".join(first))

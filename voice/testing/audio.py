@@ -62,7 +62,7 @@ def noise(
 ) -> npt.NDArray[np.float64]:
     """White, pink or brown noise at 16 kHz with an RMS level of ``level`` dB (full scale = 0 dB);
     ``seed`` may also be a generator to draw from."""
-    count = int(seconds * TARGET_RATE)
+    count = round(seconds * TARGET_RATE)
     spectrum = np.fft.rfft(np.random.default_rng(seed).normal(size=count))
     freqs = np.maximum(np.fft.rfftfreq(count, 1 / TARGET_RATE), 20.0)
     spectrum *= {"white": 1.0, "pink": freqs**-0.5, "brown": 1 / freqs}[colour]
