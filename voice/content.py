@@ -119,6 +119,28 @@ class UrgentWords:
 
 
 @dataclass(frozen=True)
+class PainWords:
+    """How pain is said (content/pain.toml), lower case, as written there."""
+
+    signs: tuple[str, ...] = ()
+    """Words and short phrases that mean pain wherever they stand."""
+    referral: tuple[str, ...] = ()
+    """Signs after which the coach advises stopping for today and seeing a professional."""
+    spellings: tuple[tuple[str, str], ...] = ()
+    """(typed spelling, sign word) pairs: other ways to write a sign's word."""
+    negations: tuple[str, ...] = ()
+    """Words that cancel a sign a few words after them ("no pain")."""
+    negation_reach: int = 3
+    """How many words after it a negation reaches."""
+    relief: tuple[str, ...] = ()
+    """Words that cancel a sign a few words before them ("the pain has gone")."""
+    relief_reach: int = 3
+    """How many words before it a relief word reaches."""
+    clause_starts: tuple[str, ...] = ()
+    """Words that start a new clause; neither negation nor relief reaches past them."""
+
+
+@dataclass(frozen=True)
 class Lines:
     """Everything the coach says that is not an exercise step (content/speech.toml)."""
 
@@ -135,6 +157,10 @@ class Lines:
     resume_hold: str
     resume_step: str
     pain: str
+    pain_options: str
+    pain_referral: str
+    pain_idle: str
+    pain_resume: str
     skip: str
     nothing_running: str
     summary: str
@@ -143,6 +169,8 @@ class Lines:
     summary_both_sides: str
     summary_one_side: str
     summary_once: str
+    summary_pain: str
+    summary_pain_side: str
     help: str
     list: str
     info: str
@@ -167,9 +195,11 @@ class Content:
     fillers: frozenset[str] = frozenset()
     """Words ignored when matching what was said ("um", "please")."""
     urgent: tuple[UrgentWords, ...] = ()
-    """Urgent words, checked in this order before fuzzy matching."""
+    """Urgent words, most urgent first; pain's are its signs, some of several words ("pins and needles")."""
     urgent_max_words: int = 0
-    """Urgent words count only in utterances of at most this many words."""
+    """Stop and pause words count only in utterances of at most this many words (pain always counts)."""
+    pain: PainWords = PainWords()
+    """How pain is said."""
 
     def exercise(self, exercise_id: str) -> Exercise:
         """The exercise with this id."""
@@ -355,10 +385,15 @@ def _add_phrases(
         phrases.setdefault(text, Phrase(text, phrase.intent, phrase.exercise))
 
 
-def _load_urgent(path: Path, data: dict[str, Any], phrases: tuple[Phrase, ...]) -> tuple[UrgentWords, ...]:
+def _load_urgent(
+    path: Path, data: dict[str, Any], phrases: tuple[Phrase, ...], pain: PainWords
+) -> tuple[UrgentWords, ...]:
     reader = _Reader(path, "urgent", data.get("urgent", {}))
     urgent = []
     for intent in URGENT_INTENTS:
+        if intent == "pain":
+            urgent.append(UrgentWords(intent, pain.signs))
+            continue
         words = tuple(_normalise(word) for word in reader.get(intent, list, []))
         known = {word for phrase in phrases if phrase.intent == intent for word in phrase.text.split()}
         for word in words:
@@ -366,6 +401,41 @@ def _load_urgent(path: Path, data: dict[str, Any], phrases: tuple[Phrase, ...]) 
                 raise reader.fail(f"'{word}' is in no '{intent}' template, so no recogniser would hear it")
         urgent.append(UrgentWords(intent, words))
     return tuple(urgent)
+
+
+def _words_list(reader: _Reader, key: str) -> tuple[str, ...]:
+    values = reader.get(key, list)
+    if not all(isinstance(value, str) and value.strip() for value in values):
+        raise reader.fail(f"field '{key}' must be a list of non-empty words")
+    return tuple(_normalise(value) for value in values)
+
+
+def _read_pain(path: Path) -> tuple[PainWords, list[str]]:
+    """The pain words and the pain templates with {part} spelled out as alternatives."""
+    reader = _Reader(path, "pain", _read_toml(path))
+    spellings = reader.get("spellings", dict, {})
+    if not all(isinstance(value, str) for value in spellings.values()):
+        raise reader.fail("field 'spellings' must map each spelling to a word")
+    pain = PainWords(
+        signs=_words_list(reader, "signs"), referral=_words_list(reader, "referral"),
+        spellings=tuple((_normalise(typed), _normalise(word)) for typed, word in spellings.items()),
+        negations=_words_list(reader, "negations"), negation_reach=reader.get("negation_reach", int),
+        relief=_words_list(reader, "relief"), relief_reach=reader.get("relief_reach", int),
+        clause_starts=_words_list(reader, "clause_starts"),
+    )
+    unknown = [sign for sign in pain.referral if sign not in pain.signs]
+    if unknown:
+        raise reader.fail(f"referral '{unknown[0]}' is not one of the signs")
+    parts = "(" + " | ".join(_words_list(reader, "parts")) + ")"
+    templates = [template.replace("{part}", parts) for template in _words_list(reader, "templates")]
+    return pain, templates
+
+
+def _check_pain_signs(path: Path, pain: PainWords, phrases: tuple[Phrase, ...]) -> None:
+    spoken = [f" {phrase.text} " for phrase in phrases if phrase.intent == "pain"]
+    for sign in pain.signs:
+        if not any(f" {sign} " in text for text in spoken):
+            raise ContentError(f"{path}: sign '{sign}' is in no template, so no recogniser would hear it")
 
 
 def _load_lines(path: Path) -> Lines:
@@ -382,11 +452,20 @@ def load_content(folder: Path | None = None) -> Content:
     exercises = _load_exercises(folder / "exercises")
     commands_path = folder / "commands.toml"
     commands = _read_toml(commands_path)
+    pain_path = folder / "pain.toml"
+    pain, pain_templates = _read_pain(pain_path)
+    intents = commands.get("intents")
+    if isinstance(intents, dict):
+        if "pain" in intents:
+            raise ContentError(f"{commands_path}: pain phrases belong in {pain_path.name}, not here")
+        intents["pain"] = {"templates": pain_templates}
     phrases = _compile_phrases(commands_path, commands, exercises)
+    _check_pain_signs(pain_path, pain, phrases)
     reader = _Reader(commands_path, "commands", commands)
     return Content(
         exercises=exercises, phrases=phrases, lines=_load_lines(folder / "speech.toml"),
         fillers=frozenset(_normalise(word) for word in reader.get("fillers", list, [])),
-        urgent=_load_urgent(commands_path, commands, phrases),
+        urgent=_load_urgent(commands_path, commands, phrases, pain),
         urgent_max_words=reader.get("urgent", dict, {}).get("max_words", 5),
+        pain=pain,
     )

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process, utils
 
-from voice.content import Content, Phrase
+from voice.content import Content, PainWords, Phrase
 from voice.errors import ContentError
 from voice.numbers import number_words
 
@@ -15,6 +16,7 @@ NOT_A_COMMAND_BELOW = 0.78
 """A transcript whose best phrase scores under this (0..1) is not a command."""
 
 NONE = "none"
+PAIN = "pain"
 
 
 @dataclass(frozen=True)
@@ -29,10 +31,64 @@ class Intent:
     """0..1: how sure the match is, including the recogniser's own confidence."""
     transcript: str
     """The words the intent was taken from."""
+    referral: bool = False
+    """Pain with numbness, tingling or spreading down the leg: advise seeing a professional."""
 
 
 def _spell_digits(text: str) -> str:
     return re.sub(r"\d+", lambda match: f" {number_words(int(match.group()))} ", text)
+
+
+@dataclass(frozen=True)
+class PainReport:
+    """Pain found in what someone said."""
+
+    referral: bool
+    """Whether a sign of it calls for a professional's advice."""
+
+
+class PainFinder:
+    """Finds pain signs in keyed words, leaving out negated ones ("no pain") and relieved ones."""
+
+    def __init__(self, pain: PainWords, key: Callable[[str], str]) -> None:
+        self._signs = {tuple(key(sign).split()) for sign in pain.signs}
+        self._referral = {tuple(key(sign).split()) for sign in pain.referral}
+        self._spellings = {key(typed): key(word) for typed, word in pain.spellings}
+        self._negations = {key(word) for word in pain.negations}
+        self._relief = {key(word) for word in pain.relief}
+        self._clause_starts = {key(word) for word in pain.clause_starts}
+        self._negation_reach = pain.negation_reach
+        self._relief_reach = pain.relief_reach
+
+    def find(self, key: str) -> PainReport | None:
+        """What pain ``key`` reports; None when it reports none."""
+        words = [self._spellings.get(word, word) for word in key.split()]
+        found = [sign for start, sign in self._occurrences(words) if not self._cancelled(words, start, sign)]
+        if not found:
+            return None
+        return PainReport(referral=any(sign in self._referral for sign in found))
+
+    def _occurrences(self, words: list[str]) -> list[tuple[int, tuple[str, ...]]]:
+        return [
+            (start, sign)
+            for start in range(len(words))
+            for sign in self._signs
+            if tuple(words[start : start + len(sign)]) == sign
+        ]
+
+    def _cancelled(self, words: list[str], start: int, sign: tuple[str, ...]) -> bool:
+        before = words[max(0, start - self._negation_reach) : start]
+        after = words[start + len(sign) : start + len(sign) + self._relief_reach]
+        return self._reaches(reversed(before), self._negations) or self._reaches(after, self._relief)
+
+    def _reaches(self, words: Iterable[str], cancelling: set[str]) -> bool:
+        """Whether a cancelling word comes before any clause start, walking away from the sign."""
+        for word in words:
+            if word in cancelling:
+                return True
+            if word in self._clause_starts:
+                return False
+        return False
 
 
 class IntentMatcher:
@@ -40,8 +96,9 @@ class IntentMatcher:
 
     def __init__(self, content: Content) -> None:
         self._fillers = content.fillers
-        self._urgent = content.urgent
+        self._urgent = tuple(urgent for urgent in content.urgent if urgent.intent != PAIN)
         self._urgent_max_words = content.urgent_max_words
+        self._pain = PainFinder(content.pain, self.key)
         self._by_key: dict[str, Phrase] = {}
         for phrase in content.phrases:
             key = self.key(phrase.text)
@@ -51,19 +108,26 @@ class IntentMatcher:
                     f"commands: '{earlier.text}' ({earlier.intent}) and '{phrase.text}' "
                     f"({phrase.intent}) sound the same once filler words are dropped"
                 )
-        self._keys = list(self._by_key)
+        self._pain_keys = {key for key, phrase in self._by_key.items() if phrase.intent == PAIN}
+        self._keys = [key for key, phrase in self._by_key.items() if phrase.intent != PAIN]
 
     def key(self, text: str) -> str:
         """The form phrases and transcripts are compared in: plain words, no fillers."""
-        words = utils.default_process(_spell_digits(text.replace("-", " "))).split()
+        plain = _spell_digits(text.replace("-", " ").replace("'", "").replace("\u2019", ""))
+        words = utils.default_process(plain).split()
         return " ".join(word for word in words if word not in self._fillers)
 
     def match(self, transcript: str, asr_confidence: float = 1.0) -> Intent:
         """The intent of ``transcript``; ``none`` when it is not a command."""
-        key = self.key(transcript.replace("'", ""))
+        key = self.key(transcript)
+        pain = self._pain.find(key)
+        if pain or key in self._pain_keys:
+            referral = pain is not None and pain.referral
+            return Intent(PAIN, None, round(asr_confidence, 3), transcript, referral)
         urgent = self._urgent_intent(key)
         if urgent:
             return Intent(urgent, None, round(asr_confidence, 3), transcript)
+        # Pain is decided by its signs above, never by a near miss ("i feel fine" is not "i feel pain").
         best = process.extractOne(
             key, self._keys, scorer=fuzz.ratio, score_cutoff=NOT_A_COMMAND_BELOW * 100
         ) if key else None
