@@ -13,17 +13,26 @@ from voice.content import Content
 from voice.endpoint import speech_span
 from voice.errors import AudioFileError
 from voice.intent import IntentMatcher
-from voice.pcm import read_wav_pcm16k
+from voice.pcm import TARGET_RATE, read_wav_pcm16k
 
 log = logging.getLogger(__name__)
 
 Record = dict[str, Any]
 
+EDGE_SILENCE_SECONDS = 0.5
+"""Silence added to each end of a recording, so a word at its very edge is found and decoded as live."""
+
+
+def with_silent_edges(pcm: bytes) -> bytes:
+    """The recording (16 kHz mono 16-bit) with ``EDGE_SILENCE_SECONDS`` of silence before and after."""
+    silence = bytes(2 * round(EDGE_SILENCE_SECONDS * TARGET_RATE))
+    return silence + pcm + silence
+
 
 def recognize_pcm(pcm: bytes, recognizer: Recognizer, matcher: IntentMatcher) -> Record:
     """Decode one recording (16 kHz mono 16-bit) and match it: the record without its "file"."""
     recognizer.reset()
-    speech = speech_span(pcm)
+    speech = speech_span(with_silent_edges(pcm))
     if speech is not None:
         recognizer.accept(speech)
     transcript = recognizer.final()
