@@ -13,10 +13,14 @@ from typing import Any
 import pytest
 
 from tests.conftest import espeak_wav, requires_espeak
+from voice.asr import Transcript
 from voice.cli import main
 from voice.content import default_content_dir, load_content
 from voice.errors import ContentError
 from voice.intent import IntentMatcher
+from voice.listen import Utterance
+from voice.live import Ears
+from voice.selfhearing import EchoGuard
 from voice.settings import CoachSettings
 from voice.simulate import Simulation, parse_script
 
@@ -196,3 +200,12 @@ def test_a_word_gives_the_same_result_with_or_without_silence_around_it(
     results = [(r["transcript"], r["intent"]) for r in records]
     assert results[0::2] == results[1::2]
     assert [intent for _, intent in results[0::2]] == ["pain", "stop", "pain", "pause"]
+
+
+@pytest.mark.parametrize("heard", ["i have pins and needles", "it's too much", "my back hurts"])
+def test_pain_of_several_words_is_heard_while_the_coach_talks(heard: str) -> None:
+    guard = EchoGuard()
+    guard.started("Hold it there for thirty seconds. Keep breathing.", 0.0, 4.0)
+    ears = Ears(MATCHER, guard, CONTENT.urgent)
+    intent = ears.judge(Utterance(Transcript(heard, 0.9, 20.0), 1.0, 2.5))
+    assert intent is not None and intent.name == "pain"
