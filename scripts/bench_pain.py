@@ -105,7 +105,7 @@ def other_commands(content: Content) -> list[str]:
     """A few phrases of every intent but pain, and a few exercise starts."""
     rng = random.Random(7)
     chosen: list[str] = []
-    for intent in sorted({p.intent for p in content.phrases} - {"pain"}):
+    for intent in sorted({p.intent for p in content.phrases} - {"pain", "none"}):
         texts = [p.text for p in content.phrases if p.intent == intent]
         chosen += rng.sample(texts, min(COMMANDS_PER_INTENT, len(texts)))
     return chosen

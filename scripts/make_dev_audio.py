@@ -219,7 +219,7 @@ def _command_sentences(
     content: Content, rng: random.Random, per_intent: int, per_exercise: int
 ) -> list[Spoken]:
     sentences = []
-    for intent in sorted({p.intent for p in content.phrases} - {"start"}):
+    for intent in sorted({p.intent for p in content.phrases} - {"start", "none"}):
         texts = sorted({p.text for p in content.phrases if p.intent == intent}, key=len)
         picked = [texts[0], *rng.sample(texts[1:], min(per_intent - 1, len(texts) - 1))]
         sentences += [Spoken(f"{intent}-{i}", text, intent, None, "command") for i, text in enumerate(picked)]

@@ -194,7 +194,7 @@ def test_a_lost_device_freezes_the_hold_and_its_return_is_announced() -> None:
     simulation = Simulation(CONTENT, CoachSettings(), io.StringIO())
     simulation.session.begin()
     simulation.say("start hamstring")
-    simulation.run_until(42.0)
+    simulation.run_until(50.0)
     assert simulation.coach.state == "holding"
     simulation.session.device_lost()
     assert simulation.coach.state == "paused"

@@ -18,6 +18,8 @@ INTENTS = (
     "stop", "pain", "help", "list", "info", "slower", "faster", "yes", "no",
 )
 SIDES = ("left", "right")
+NOT_A_COMMAND = "none"
+"""The intent of sentences the recognisers know only so as not to mistake them for commands."""
 
 
 def default_content_dir() -> Path:
@@ -99,7 +101,7 @@ class Phrase:
     text: str
     """Lower-case words separated by single spaces."""
     intent: str
-    """Intent name (see INTENTS)."""
+    """Intent name (see INTENTS), or ``none`` for a sentence known so as not to be mistaken."""
     exercise: str | None = None
     """Exercise id when the intent is ``start``."""
 
@@ -410,8 +412,8 @@ def _words_list(reader: _Reader, key: str) -> tuple[str, ...]:
     return tuple(_normalise(value) for value in values)
 
 
-def _read_pain(path: Path) -> tuple[PainWords, list[str]]:
-    """The pain words and the pain templates with {part} spelled out as alternatives."""
+def _read_pain(path: Path) -> tuple[PainWords, list[str], list[str]]:
+    """The pain words, and the pain and comfort templates with {part} spelled out as alternatives."""
     reader = _Reader(path, "pain", _read_toml(path))
     spellings = reader.get("spellings", dict, {})
     if not all(isinstance(value, str) for value in spellings.values()):
@@ -427,8 +429,25 @@ def _read_pain(path: Path) -> tuple[PainWords, list[str]]:
     if unknown:
         raise reader.fail(f"referral '{unknown[0]}' is not one of the signs")
     parts = "(" + " | ".join(_words_list(reader, "parts")) + ")"
-    templates = [template.replace("{part}", parts) for template in _words_list(reader, "templates")]
-    return pain, templates
+    templates, comfort = (
+        [template.replace("{part}", parts) for template in _words_list(reader, key)]
+        for key in ("templates", "comfort")
+    )
+    return pain, templates, comfort
+
+
+def _add_comfort(path: Path, templates: list[str], phrases: tuple[Phrase, ...]) -> tuple[Phrase, ...]:
+    """The phrases plus comfort sentences ("no pain", "i feel fine"), which mean nothing."""
+    by_text = {phrase.text: phrase for phrase in phrases}
+    reader = _Reader(path, "comfort", {})
+    for template in templates:
+        try:
+            sentences = expand(template)
+        except TemplateError as error:
+            raise reader.fail(f"template '{template}': {error}") from None
+        for sentence in sentences:
+            _add_phrases(by_text, NOT_A_COMMAND, sentence, {}, reader)
+    return tuple(by_text.values())
 
 
 def _check_pain_signs(path: Path, pain: PainWords, phrases: tuple[Phrase, ...]) -> None:
@@ -453,13 +472,13 @@ def load_content(folder: Path | None = None) -> Content:
     commands_path = folder / "commands.toml"
     commands = _read_toml(commands_path)
     pain_path = folder / "pain.toml"
-    pain, pain_templates = _read_pain(pain_path)
+    pain, pain_templates, comfort_templates = _read_pain(pain_path)
     intents = commands.get("intents")
     if isinstance(intents, dict):
         if "pain" in intents:
             raise ContentError(f"{commands_path}: pain phrases belong in {pain_path.name}, not here")
         intents["pain"] = {"templates": pain_templates}
-    phrases = _compile_phrases(commands_path, commands, exercises)
+    phrases = _add_comfort(pain_path, comfort_templates, _compile_phrases(commands_path, commands, exercises))
     _check_pain_signs(pain_path, pain, phrases)
     reader = _Reader(commands_path, "commands", commands)
     return Content(

@@ -62,11 +62,19 @@ class PainFinder:
 
     def find(self, key: str) -> PainReport | None:
         """What pain ``key`` reports; None when it reports none."""
-        words = [self._spellings.get(word, word) for word in key.split()]
+        words = [self._spelled(word) for word in key.split()]
         found = [sign for start, sign in self._occurrences(words) if not self._cancelled(words, start, sign)]
         if not found:
             return None
         return PainReport(referral=any(sign in self._referral for sign in found))
+
+    def _spelled(self, word: str) -> str:
+        """The sign word a typed word stands for ("aah" -> "ahh", "ouchs" -> "ouch"), else the word."""
+        if word in self._spellings:
+            return self._spellings[word]
+        if word.endswith("s") and (word[:-1],) in self._signs:
+            return word[:-1]
+        return word
 
     def _occurrences(self, words: list[str]) -> list[tuple[int, tuple[str, ...]]]:
         return [
