@@ -85,10 +85,10 @@ def test_numbness_tingling_and_spreading_pain_ask_for_advice(said: str, referral
 
 def test_pain_keywords_reach_the_recognisers_through_the_urgent_words() -> None:
     pain = next(urgent for urgent in CONTENT.urgent if urgent.intent == "pain")
-    assert {"ouch", "hurts", "numb", "pins and needles", "too much"} <= set(pain.words)
-    spoken = [f" {p.text} " for p in CONTENT.phrases if p.intent == "pain"]
+    assert {"ouch", "hurts", "numb", "pins", "too much"} <= set(pain.words)
+    known = set(CONTENT.vocabulary)
     for keyword in pain.words:
-        assert any(f" {keyword} " in text for text in spoken), keyword
+        assert set(keyword.split()) <= known, keyword
 
 
 def test_a_sign_in_no_template_is_refused(tmp_path: Path) -> None:
@@ -96,7 +96,7 @@ def test_a_sign_in_no_template_is_refused(tmp_path: Path) -> None:
     shutil.copytree(default_content_dir(), folder)
     pain_file = folder / "pain.toml"
     pain_file.write_text(pain_file.read_text().replace('"ouch", "ow",', '"ouch", "ow", "wobbly",'))
-    with pytest.raises(ContentError, match="'wobbly' is in no template"):
+    with pytest.raises(ContentError, match="sign 'wobbly': 'wobbly' is in no template"):
         load_content(folder)
 
 
@@ -202,7 +202,7 @@ def test_a_word_gives_the_same_result_with_or_without_silence_around_it(
     assert [intent for _, intent in results[0::2]] == ["pain", "stop", "pain", "pause"]
 
 
-@pytest.mark.parametrize("heard", ["i have pins and needles", "it's too much", "my back hurts"])
+@pytest.mark.parametrize("heard", ["i can't do it", "it's too much", "my back hurts"])
 def test_pain_of_several_words_is_heard_while_the_coach_talks(heard: str) -> None:
     guard = EchoGuard()
     guard.started("Hold it there for thirty seconds. Keep breathing.", 0.0, 4.0)
