@@ -126,6 +126,8 @@ class PainWords:
 
     signs: tuple[str, ...] = ()
     """Words and short phrases that mean pain wherever they stand."""
+    urgent: tuple[str, ...] = ()
+    """Signs that count even while the coach is talking."""
     referral: tuple[str, ...] = ()
     """Signs after which the coach advises stopping for today and seeing a professional."""
     spellings: tuple[tuple[str, str], ...] = ()
@@ -197,7 +199,7 @@ class Content:
     fillers: frozenset[str] = frozenset()
     """Words ignored when matching what was said ("um", "please")."""
     urgent: tuple[UrgentWords, ...] = ()
-    """Urgent words, most urgent first; pain's are its signs, some of several words ("pins and needles")."""
+    """Urgent words, most urgent first; pain's are the urgent ones among its signs."""
     urgent_max_words: int = 0
     """Stop and pause words count only in utterances of at most this many words (pain always counts)."""
     pain: PainWords = PainWords()
@@ -394,7 +396,7 @@ def _load_urgent(
     urgent = []
     for intent in URGENT_INTENTS:
         if intent == "pain":
-            urgent.append(UrgentWords(intent, pain.signs))
+            urgent.append(UrgentWords(intent, pain.urgent))
             continue
         words = tuple(_normalise(word) for word in reader.get(intent, list, []))
         known = {word for phrase in phrases if phrase.intent == intent for word in phrase.text.split()}
@@ -419,15 +421,17 @@ def _read_pain(path: Path) -> tuple[PainWords, list[str], list[str]]:
     if not all(isinstance(value, str) for value in spellings.values()):
         raise reader.fail("field 'spellings' must map each spelling to a word")
     pain = PainWords(
-        signs=_words_list(reader, "signs"), referral=_words_list(reader, "referral"),
+        signs=_words_list(reader, "signs"), urgent=_words_list(reader, "urgent"),
+        referral=_words_list(reader, "referral"),
         spellings=tuple((_normalise(typed), _normalise(word)) for typed, word in spellings.items()),
         negations=_words_list(reader, "negations"), negation_reach=reader.get("negation_reach", int),
         relief=_words_list(reader, "relief"), relief_reach=reader.get("relief_reach", int),
         clause_starts=_words_list(reader, "clause_starts"),
     )
-    unknown = [sign for sign in pain.referral if sign not in pain.signs]
-    if unknown:
-        raise reader.fail(f"referral '{unknown[0]}' is not one of the signs")
+    for field in ("urgent", "referral"):
+        unknown = [sign for sign in getattr(pain, field) if sign not in pain.signs]
+        if unknown:
+            raise reader.fail(f"{field} '{unknown[0]}' is not one of the signs")
     parts = "(" + " | ".join(_words_list(reader, "parts")) + ")"
     templates, comfort = (
         [template.replace("{part}", parts) for template in _words_list(reader, key)]

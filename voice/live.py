@@ -63,8 +63,7 @@ class Ears:
         """While the coach talks only an urgent word counts ("stop", "ouch", "wait"): a whole command
         phrase such as "end the" is too easily made out of the coach's own voice."""
         words = self._barge_in.get(intent.name, frozenset())
-        heard = f" {intent.transcript} "
-        return any(f" {word} " in heard for word in words)  # some are several words ("pins and needles")
+        return any(word in words for word in intent.transcript.split())
 
     def judge(self, utterance: Utterance) -> Intent | None:
         """The intent to act on, or None to let it pass (nothing heard, or the coach's own voice)."""
