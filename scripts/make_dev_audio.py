@@ -223,7 +223,7 @@ def _command_sentences(content: Content, voice: str, rng: random.Random, per_exe
     """One phrasing of every intent (two of the urgent ones) and ``per_exercise`` starts of every exercise."""
     tag = _voice_tag(voice)
     sentences = []
-    for intent in sorted({p.intent for p in content.phrases} - {"start"}):
+    for intent in sorted({p.intent for p in content.phrases} - {"start", "none"}):
         texts = sorted({p.text for p in content.phrases if p.intent == intent})
         picked = rng.sample(texts, min(2 if intent in URGENT_EXTRA else 1, len(texts)))
         sentences += [

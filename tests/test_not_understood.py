@@ -72,11 +72,11 @@ def test_a_command_understood_in_between_starts_the_misses_again() -> None:
 
 
 def test_while_holding_only_a_clear_attempt_at_a_command_is_answered() -> None:
-    hold = "2 start hamstring\n44 start a yoga\n"  # the first hold runs from about 42 s to 72 s
+    hold = "2 start hamstring\n55 start a yoga\n"  # the first hold runs from about 48 s to 78 s
     assert MATCHER.match("start a yoga").near_miss and not MATCHER.match("start a yoga").clear_attempt
     assert answers(hold) == []
     assert [text for _, text in answers("30 start a yoga")] == [SAY_AGAIN]
-    assert [text for _, text in answers("2 start hamstring\n44 nexd")] == [SAY_AGAIN]
+    assert [text for _, text in answers("2 start hamstring\n55 nexd")] == [SAY_AGAIN]
 
 
 def test_the_numbers_offered_follow_the_exercises_in_the_content(tmp_path: Path) -> None:

@@ -22,6 +22,8 @@ INTENTS = (
     "louder", "quieter",
 )
 SIDES = ("left", "right")
+NOT_A_COMMAND = "none"
+"""The intent of sentences the recognisers know only so as not to mistake them for commands."""
 
 EXERCISE_ID = re.compile(r"[a-z][a-z0-9_]*")
 """What an exercise id looks like: lower-case words joined by underscores."""
@@ -42,6 +44,7 @@ LINE_PLACEHOLDERS: dict[str, tuple[str, ...]] = {
     "week": ("sessions", "exercises"), "week_nothing_done": ("sessions",), "week_pain": ("reports",),
     "week_pain_report": ("day", "title"), "week_sessions": ("count",), "week_exercise": ("title", "times"),
     "week_times": ("count",), "week_on_day": ("day",),
+    "summary_pain": ("stops",), "summary_pain_side": ("side", "title"),
 }
 """Names each coach line in speech.toml may fill in; lines not listed take none."""
 
@@ -125,7 +128,7 @@ class Phrase:
     text: str
     """Lower-case words separated by single spaces."""
     intent: str
-    """Intent name (see INTENTS)."""
+    """Intent name (see INTENTS), or ``none`` for a sentence known so as not to be mistaken."""
     exercise: str | None = None
     """Exercise id when the intent is ``start``."""
 
@@ -145,6 +148,30 @@ class UrgentWords:
 
 
 @dataclass(frozen=True)
+class PainWords:
+    """How pain is said (content/pain.toml), lower case, as written there."""
+
+    signs: tuple[str, ...] = ()
+    """Words and short phrases that mean pain wherever they stand."""
+    urgent: tuple[str, ...] = ()
+    """Signs that count even while the coach is talking."""
+    referral: tuple[str, ...] = ()
+    """Signs after which the coach advises stopping for today and seeing a professional."""
+    spellings: tuple[tuple[str, str], ...] = ()
+    """(typed spelling, sign word) pairs: other ways to write a sign's word."""
+    negations: tuple[str, ...] = ()
+    """Words that cancel a sign a few words after them ("no pain")."""
+    negation_reach: int = 3
+    """How many words after it a negation reaches."""
+    relief: tuple[str, ...] = ()
+    """Words that cancel a sign a few words before them ("the pain has gone")."""
+    relief_reach: int = 3
+    """How many words before it a relief word reaches."""
+    clause_starts: tuple[str, ...] = ()
+    """Words that start a new clause; neither negation nor relief reaches past them."""
+
+
+@dataclass(frozen=True)
 class Lines:
     """Everything the coach says that is not an exercise step (content/speech.toml)."""
 
@@ -161,6 +188,10 @@ class Lines:
     resume_hold: str
     resume_step: str
     pain: str
+    pain_options: str
+    pain_referral: str
+    pain_idle: str
+    pain_resume: str
     skip: str
     nothing_running: str
     summary: str
@@ -169,6 +200,8 @@ class Lines:
     summary_both_sides: str
     summary_one_side: str
     summary_once: str
+    summary_pain: str
+    summary_pain_side: str
     help: str
     list: str
     info: str
@@ -217,11 +250,13 @@ class Content:
     fillers: frozenset[str] = frozenset()
     """Words ignored when matching what was said ("um", "please")."""
     urgent: tuple[UrgentWords, ...] = ()
-    """Urgent words, checked in this order before fuzzy matching."""
+    """Urgent words, most urgent first; pain's are the urgent ones among its signs."""
     urgent_max_words: int = 0
-    """Urgent words count only in utterances of at most this many words."""
+    """Stop and pause words count only in utterances of at most this many words (pain always counts)."""
     examples: dict[str, str] = field(default_factory=dict)
     """The plainest phrase of each intent (from its first template), for spoken help."""
+    pain: PainWords = PainWords()
+    """How pain is said."""
 
     def exercise(self, exercise_id: str) -> Exercise:
         """The exercise with this id."""
@@ -490,11 +525,16 @@ def _add_phrases(
         phrases.setdefault(text, Phrase(text, phrase.intent, phrase.exercise))
 
 
-def _load_urgent(path: Path, data: dict[str, Any], phrases: tuple[Phrase, ...]) -> tuple[UrgentWords, ...]:
+def _load_urgent(
+    path: Path, data: dict[str, Any], phrases: tuple[Phrase, ...], pain: PainWords
+) -> tuple[UrgentWords, ...]:
     reader = _Reader(path, "urgent", _Reader(path, "commands", data).get("urgent", dict, {}))
     reader.get("max_words", int, 5)
     urgent = []
     for intent in URGENT_INTENTS:
+        if intent == "pain":
+            urgent.append(UrgentWords(intent, pain.urgent))
+            continue
         words = tuple(_normalise(word) for word in reader.texts(intent, []))
         known = {word for phrase in phrases if phrase.intent == intent for word in phrase.text.split()}
         for word in words:
@@ -503,6 +543,63 @@ def _load_urgent(path: Path, data: dict[str, Any], phrases: tuple[Phrase, ...]) 
         urgent.append(UrgentWords(intent, words))
     reader.reject_unknown()
     return tuple(urgent)
+
+
+def _words_list(reader: _Reader, key: str) -> tuple[str, ...]:
+    values = reader.get(key, list)
+    if not all(isinstance(value, str) and value.strip() for value in values):
+        raise reader.fail(f"field '{key}' must be a list of non-empty words")
+    return tuple(_normalise(value) for value in values)
+
+
+def _read_pain(path: Path) -> tuple[PainWords, list[str], list[str]]:
+    """The pain words, and the pain and comfort templates with {part} spelled out as alternatives."""
+    reader = _Reader(path, "pain", _read_toml(path))
+    spellings = reader.get("spellings", dict, {})
+    if not all(isinstance(value, str) for value in spellings.values()):
+        raise reader.fail("field 'spellings' must map each spelling to a word")
+    pain = PainWords(
+        signs=_words_list(reader, "signs"), urgent=_words_list(reader, "urgent"),
+        referral=_words_list(reader, "referral"),
+        spellings=tuple((_normalise(typed), _normalise(word)) for typed, word in spellings.items()),
+        negations=_words_list(reader, "negations"), negation_reach=reader.get("negation_reach", int),
+        relief=_words_list(reader, "relief"), relief_reach=reader.get("relief_reach", int),
+        clause_starts=_words_list(reader, "clause_starts"),
+    )
+    for listed in ("urgent", "referral"):
+        unknown = [sign for sign in getattr(pain, listed) if sign not in pain.signs]
+        if unknown:
+            raise reader.fail(f"{listed} '{unknown[0]}' is not one of the signs")
+    parts = "(" + " | ".join(_words_list(reader, "parts")) + ")"
+    templates, comfort = (
+        [template.replace("{part}", parts) for template in _words_list(reader, key)]
+        for key in ("templates", "comfort")
+    )
+    return pain, templates, comfort
+
+
+def _add_comfort(path: Path, templates: list[str], phrases: tuple[Phrase, ...]) -> tuple[Phrase, ...]:
+    """The phrases plus comfort sentences ("no pain", "i feel fine"), which mean nothing."""
+    by_text = {phrase.text: phrase for phrase in phrases}
+    reader = _Reader(path, "comfort", {})
+    for template in templates:
+        try:
+            sentences = expand(template)
+        except TemplateError as error:
+            raise reader.fail(f"template '{template}': {error}") from None
+        for sentence in sentences:
+            _add_phrases(by_text, NOT_A_COMMAND, sentence, {}, reader)
+    return tuple(by_text.values())
+
+
+def _check_pain_signs(path: Path, pain: PainWords, phrases: tuple[Phrase, ...]) -> None:
+    known = {word for phrase in phrases for word in phrase.text.split()}
+    for sign in pain.signs:
+        unknown = [word for word in sign.split() if word not in known]
+        if unknown:
+            raise ContentError(
+                f"{path}: sign '{sign}': '{unknown[0]}' is in no template, so no recogniser would hear it"
+            )
 
 
 def _load_lines(path: Path) -> Lines:
@@ -531,15 +628,23 @@ def load_content(folder: Path | None = None) -> Content:
     exercises = _load_exercises(folder / "exercises")
     commands_path = folder / "commands.toml"
     commands = _read_toml(commands_path)
-    phrases = _compile_phrases(commands_path, commands, exercises)
+    pain_path = folder / "pain.toml"
+    pain, pain_templates, comfort_templates = _read_pain(pain_path)
+    intents = commands.get("intents")
+    if isinstance(intents, dict):
+        if "pain" in intents:
+            raise ContentError(f"{commands_path}: pain phrases belong in {pain_path.name}, not here")
+        intents["pain"] = {"templates": pain_templates}
+    phrases = _add_comfort(pain_path, comfort_templates, _compile_phrases(commands_path, commands, exercises))
+    _check_pain_signs(pain_path, pain, phrases)
     reader = _Reader(commands_path, "commands", commands)
-    intents: dict[str, dict[str, list[str]]] = commands["intents"]
     content = Content(
         exercises=exercises, phrases=phrases, lines=_load_lines(folder / "speech.toml"),
         fillers=frozenset(_normalise(word) for word in reader.texts("fillers", [])),
-        urgent=_load_urgent(commands_path, commands, phrases),
+        urgent=_load_urgent(commands_path, commands, phrases, pain),
         urgent_max_words=reader.get("urgent", dict, {}).get("max_words", 5),
-        examples=_examples(intents),
+        examples=_examples(commands["intents"]),
+        pain=pain,
     )
     reader.reject_unknown(("intents", "numbered_names"))
     return content

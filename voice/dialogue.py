@@ -29,6 +29,9 @@ class State(StrEnum):
     STOPPED = "stopped"
 
 
+GENTLE_SETTLE = 1.5
+"""Trying again after pain, each positioning step gets this many times its usual time."""
+
 TIMED_STATES = (State.HOLDING, State.REPETITIONS)
 ACTIVE_STATES = (State.INSTRUCTING, State.MOVING, *TIMED_STATES)
 
@@ -90,6 +93,8 @@ class Coach:
         self._done: dict[str, list[str | None]] = {}
         self._misses = 0
         self._last_sorry: float | None = None
+        self._pain_stops: list[tuple[str, str | None]] = []
+        self._gentle = False
         self._handlers: dict[str, Callable[[Intent], None]] = {
             "start": self._on_start, "routine": self._on_routine, "next": self._on_next,
             "back": self._on_back, "repeat": self._on_repeat, "pause": self._on_pause,
@@ -209,6 +214,7 @@ class Coach:
         self._load_exercise(exercises[0])
 
     def _load_exercise(self, exercise: Exercise) -> None:
+        self._gentle = False
         self._items = exercise_items(self._content, exercise, self._settings.switch_seconds)
         self._enter_item(0)
 
@@ -230,7 +236,7 @@ class Coach:
             return
         if self.state is not State.MOVING:
             self._set_state(State.MOVING)
-        self._deadline = self._clock.now() + item.settle
+        self._deadline = self._clock.now() + item.settle * (GENTLE_SETTLE if self._gentle else 1.0)
 
     def _advance(self) -> None:
         if self._index + 1 < len(self._items):
@@ -263,6 +269,7 @@ class Coach:
         item = self._current_item()
         if item is None or item.step is None:
             return
+        self._gentle = False
         self._beats = beats(item.step, self._settings.cadence)
         self._beat_index = 0
         self._run_timed(elapsed=0.0)
@@ -416,7 +423,9 @@ class Coach:
             self._unfreeze()
         elif self.state is State.SAFETY and self._items:
             self._cut()
-            self._enter_item(self._index)
+            self._say(self._content.lines.pain_resume, "safety")
+            self._gentle = True
+            self._enter_item(self._first_step_of_side())
 
     def _on_skip(self, intent: Intent) -> None:
         if not self._in_exercise():
@@ -443,9 +452,33 @@ class Coach:
             self._say(lines.after_stop, "help")
 
     def _on_pain(self, intent: Intent) -> None:
+        lines = self._content.lines
+        item = self._current_item() if self._items else None
+        if item is not None and self.state is not State.SAFETY:
+            self._remember_pain(item)
         self._cut()
-        self._say(self._content.lines.pain, "safety")
-        self._set_state(State.SAFETY)
+        self._say(lines.pain if item else lines.pain_idle, "safety")
+        if intent.referral:
+            self._say(lines.pain_referral, "safety")
+        if item is not None:
+            self._say(lines.pain_options, "safety")
+            self._set_state(State.SAFETY)
+        elif self.state is State.CONFIRMING:
+            self._pending_exercise = None
+            self._set_state(State.IDLE)
+
+    def _remember_pain(self, item: Item) -> None:
+        stop = (item.exercise.id, item.side if item.exercise.two_sided else None)
+        if stop not in self._pain_stops:
+            self._pain_stops.append(stop)
+
+    def _first_step_of_side(self) -> int:
+        """Where trying again starts: the first step of the side that hurt, never its hold."""
+        item = self._current_item()
+        for index, candidate in enumerate(self._items):
+            if item is not None and candidate.role is ItemRole.STEP and candidate.side == item.side:
+                return index
+        return self._index
 
     def _on_not_understood(self, intent: Intent) -> None:
         """Answer words that were no command: always when typed; when spoken, only a near miss."""
@@ -542,7 +575,19 @@ class Coach:
                 parts.append(lines.summary_both_sides.format(title=exercise.title))
             else:
                 parts.append(lines.summary_one_side.format(title=exercise.title, side=sides[0]))
-        return lines.summary.format(done=_join(parts)) if parts else lines.nothing_done
+        done = lines.summary.format(done=_join(parts)) if parts else ""
+        return " ".join(text for text in (done, self._pain_summary()) if text) or lines.nothing_done
+
+    def _pain_summary(self) -> str:
+        lines = self._content.lines
+        stops = []
+        for exercise_id, side in self._pain_stops:
+            title = self._content.exercise(exercise_id).title
+            stops.append(
+                lines.summary_pain_side.format(side=side, title=title) if side
+                else lines.summary_once.format(title=title)
+            )
+        return lines.summary_pain.format(stops=_join(stops)) if stops else ""
 
 
 def _join(parts: list[str], last: str = "and") -> str:

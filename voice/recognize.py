@@ -15,7 +15,7 @@ from voice.endpoint import speech_span
 from voice.errors import AudioFileError
 from voice.frontend import SHIPPED_FRONT_END, cleaned
 from voice.intent import IntentMatcher
-from voice.pcm import read_wav_pcm16k
+from voice.pcm import TARGET_RATE, read_wav_pcm16k
 
 log = logging.getLogger(__name__)
 
@@ -25,10 +25,20 @@ STREAMED_SIZES = (0, 0xFFFFFFFF)
 """RIFF sizes written by recorders that stream and never go back to fill in the real size."""
 
 
+EDGE_SILENCE_SECONDS = 0.5
+"""Silence added to each end of a recording, so a word at its very edge is found and decoded as live."""
+
+
+def with_silent_edges(pcm: bytes) -> bytes:
+    """The recording (16 kHz mono 16-bit) with ``EDGE_SILENCE_SECONDS`` of silence before and after."""
+    silence = bytes(2 * round(EDGE_SILENCE_SECONDS * TARGET_RATE))
+    return silence + pcm + silence
+
+
 def recognize_pcm(pcm: bytes, recognizer: Recognizer, matcher: IntentMatcher) -> Record:
     """Decode one recording (16 kHz mono 16-bit) and match it: the record without its "file"."""
     recognizer.reset()
-    speech = speech_span(cleaned(pcm, SHIPPED_FRONT_END))
+    speech = speech_span(cleaned(with_silent_edges(pcm), SHIPPED_FRONT_END))
     if speech is not None:
         recognizer.accept(speech)
     transcript = recognizer.final()
