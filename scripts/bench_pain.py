@@ -43,7 +43,7 @@ from voice.settings import CoachSettings  # noqa: E402
 from voice.simulate import Simulation, parse_script  # noqa: E402
 
 PHRASINGS = ROOT / "tests" / "pain_phrasings.toml"
-VOICES = ("en-us", "en-gb", "en-us+f3", "en-gb-x-rp")
+VOICES = ("espeak-ng:en-us", "espeak-ng:en-gb", "espeak-ng:en-us+f3", "espeak-ng:en-gb-x-rp")
 """English espeak-ng voices the phrasings are spoken in."""
 SAID_INTO_HOLD = 8.0
 STOP_WITHIN = 0.1
@@ -115,13 +115,13 @@ def bench_audio(content: Content, pain: list[str], not_pain: list[str]) -> None:
     recognizer = open_recognizer(content, ListenSettings(engine="pocketsphinx"))
     matcher = IntentMatcher(content)
     groups = {
-        "pain": pain, "commands": other_commands(content), "chatter": CHATTER["dev"], "comfort": not_pain,
+        "pain": pain, "commands": other_commands(content), "chatter": CHATTER, "comfort": not_pain,
     }
     rng = np.random.default_rng(3)
     results: list[Result] = []
     with tempfile.TemporaryDirectory() as folder:
         workdir = Path(folder)
-        noises = {kind: make_noise(kind, 16000 * 12, workdir, rng, CHATTER["dev"]) for kind in NOISE_KINDS}
+        noises = {kind: make_noise(kind, 16000 * 12, workdir, rng, CHATTER) for kind in NOISE_KINDS}
         for group, texts in groups.items():
             for number, text in enumerate(texts):
                 for voice in VOICES:
