@@ -30,7 +30,7 @@ from voice.runtime import RealtimeLoop
 from voice.selfhearing import EchoGuard
 from voice.session import Session
 from voice.settings import CoachSettings
-from voice.simulate import speaking_time
+from voice.silent_speech import speaking_time
 from voice.speech import Voice, open_voice
 from voice.tts import SpeechSettings
 

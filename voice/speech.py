@@ -15,7 +15,7 @@ from voice.errors import SpeechError
 from voice.events import Say
 from voice.playback import AudioOutput, Done, NullOutput, Reference, Start, open_output
 from voice.session import SpeechListener, SpeechPort
-from voice.simulate import SilentSpeaker
+from voice.silent_speech import SilentSpeaker
 from voice.tts import Pcm, SpeechSettings, Synthesizer
 
 log = logging.getLogger(__name__)
