@@ -9,7 +9,7 @@ from typing import Protocol
 from voice.clock import Clock
 from voice.content import Content, Exercise, StepKind
 from voice.events import Action, CountMark, Cut, Say, StateChange, VoiceChange
-from voice.intent import Intent
+from voice.messages import Intent
 from voice.numbers import number_words
 from voice.plan import Beat, BeatKind, Item, ItemRole, beat_words, beats, exercise_items
 from voice.settings import CoachSettings

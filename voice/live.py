@@ -21,8 +21,9 @@ from voice.dialogue import Coach
 from voice.echo import ReferenceBuffer
 from voice.events import EventLog, Say
 from voice.history_recorder import HistoryRecorder, HistoryTarget
-from voice.intent import Intent, IntentMatcher
+from voice.intent import IntentMatcher
 from voice.listen import AudioSource, Listener, ListenerHooks, Utterance, keep_trying, retry_delays
+from voice.messages import Intent
 from voice.models import ENGLISH
 from voice.plan import phrases_to_prepare
 from voice.playback import SoundDeviceOutput
