@@ -18,8 +18,9 @@ from typing import Any
 import pytest
 
 from tests.conftest import requires_espeak
-from voice.asr import ListenSettings, open_recognizer
+from voice.asr import ListenSettings
 from voice.content import load_content
+from voice.engines import open_recognizer
 from voice.errors import AudioDeviceError
 from voice.live import LiveSession, LiveSettings
 from voice.messages import Intent

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO
 
-from voice.asr import POCKETSPHINX, ListenSettings, Recognizer, describe
+from voice.asr import POCKETSPHINX, ListenSettings, Recognizer
 from voice.asr_process import RecognizerProcess
 from voice.audio_in import Microphone, find_device
 from voice.clock import Clock, MonotonicClock
@@ -19,6 +19,7 @@ from voice.config import voice_keeper
 from voice.content import Content, UrgentWords
 from voice.dialogue import Coach
 from voice.echo import ReferenceBuffer
+from voice.engines import describe
 from voice.events import EventLog, Say
 from voice.history_recorder import HistoryRecorder, HistoryTarget
 from voice.intent import IntentMatcher
