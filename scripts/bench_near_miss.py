@@ -6,7 +6,8 @@ from __future__ import annotations
 import random
 
 from voice.content import load_content
-from voice.intent import CLEAR_ATTEMPT_FROM, NEAR_MISS_FROM, NOT_A_COMMAND_BELOW, IntentMatcher
+from voice.intent import NOT_A_COMMAND_BELOW, IntentMatcher
+from voice.messages import CLEAR_ATTEMPT_FROM, NEAR_MISS_FROM
 
 CHATTER = (
     "can you turn the radio down", "my dog is barking", "what time is it", "i need a drink of water",

@@ -34,8 +34,9 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 from make_dev_audio import CHATTER, NOISE_KINDS, Spoken, add_noise, make_noise, synthesise  # noqa: E402
 
-from voice.asr import ListenSettings, open_recognizer  # noqa: E402
+from voice.asr import ListenSettings  # noqa: E402
 from voice.content import Content, load_content  # noqa: E402
+from voice.engines import open_recognizer  # noqa: E402
 from voice.intent import IntentMatcher  # noqa: E402
 from voice.pcm import float_to_pcm16  # noqa: E402
 from voice.recognize import recognize_pcm  # noqa: E402

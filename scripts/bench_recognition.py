@@ -138,8 +138,8 @@ def _decode_clip(recognizer: Any, matcher: Any, pcm: bytes, front: FrontEndSetti
 
 def run_worker(setting: str, folder: Path, shard: int, shards: int, every: int = 1) -> dict[str, Any]:
     """Decode every ``shards``-th clip of the manifest with one setting (runs in a child process)."""
-    from voice.asr import load_asr_data
     from voice.content import load_content
+    from voice.engines.asr_data import load_asr_data
     from voice.engines.sphinx_engine import SphinxRecognizer
     from voice.errors import CoachError
     from voice.intent import IntentMatcher
@@ -164,9 +164,9 @@ def learn_cmn(folder: Path, voices: set[str] | None = None) -> str:
     """Mean cepstrum of the clean commands (of some voices): where a streamed utterance should start."""
     import numpy as np
 
-    from voice.asr import load_asr_data
     from voice.content import load_content
     from voice.endpoint import speech_span
+    from voice.engines.asr_data import load_asr_data
     from voice.engines.sphinx_engine import SphinxRecognizer
     from voice.pcm import read_wav_pcm16k
 

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from tests.conftest import requires_espeak
-from voice.asr import load_asr_data
 from voice.audio_in import InputDevice, Microphone, find_device, format_devices, input_devices
 from voice.cli import main
 from voice.content import load_content
+from voice.engines.asr_data import load_asr_data
 from voice.engines.sphinx_engine import SphinxRecognizer
 from voice.errors import AudioDeviceError
 from voice.intent import IntentMatcher

@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 
 from voice.content import load_content
+from voice.dialogue import TRANSITIONS, State
+from voice.messages import NONE, Intent
 from voice.settings import CoachSettings, CountCadence
 from voice.simulate import Simulation, parse_script
 
@@ -206,3 +208,59 @@ def test_a_lost_device_freezes_the_hold_and_its_return_is_announced() -> None:
     assert simulation.coach.state == "paused"  # "Resuming, N seconds left" is being said
     simulation.run_until(110.0)
     assert simulation.coach.state == "holding"
+
+
+INTENT_NAMES = sorted({phrase.intent for phrase in CONTENT.phrases} - {NONE})
+ON_A_STEP = {State.PAUSED: "pause", State.SAFETY: "pain"}
+"""States entered by saying something on the first step of a routine."""
+
+
+def heard(simulation: Simulation, log: io.StringIO, name: str, confidence: float = 1.0) -> list[str]:
+    """Tell the coach the person said ``name``; the states it entered, in order."""
+    before = len(log.getvalue())
+    exercise = CONTENT.exercises[0].id if name == "start" else None
+    simulation.session.heard(Intent(name, exercise, confidence, name))
+    events = [json.loads(line) for line in log.getvalue()[before:].splitlines()]
+    return [event["state"] for event in of_type(events, "state")]
+
+
+def coach_in(state: State) -> tuple[Simulation, io.StringIO]:
+    """A coach in ``state`` (in the middle of a routine when the state belongs to an exercise) and its log."""
+    log = io.StringIO()
+    simulation = Simulation(CONTENT, CoachSettings(), log)
+    simulation.session.begin()
+    if state is State.STOPPED:
+        heard(simulation, log, "stop")
+    elif state is State.CONFIRMING:
+        heard(simulation, log, "start", confidence=0.5)
+    elif state is not State.IDLE:
+        heard(simulation, log, "routine")
+        walk_to = State.INSTRUCTING if state in ON_A_STEP else state
+        t = 0.0
+        while simulation.coach.state is not walk_to:
+            t += 0.25
+            assert t < 3600, f"the routine never reached {walk_to}"
+            simulation.run_until(t)
+        if state in ON_A_STEP:
+            heard(simulation, log, ON_A_STEP[state])
+    assert simulation.coach.state is state
+    return simulation, log
+
+
+def test_the_transitions_table_covers_every_state_and_only_known_intents() -> None:
+    assert set(TRANSITIONS) == set(State)
+    assert all(set(row) <= set(INTENT_NAMES) for row in TRANSITIONS.values())
+
+
+@pytest.mark.parametrize("state", list(State))
+def test_each_intent_leads_where_the_transitions_table_says(state: State) -> None:
+    wrong: dict[str, str] = {}
+    for name in INTENT_NAMES:
+        simulation, log = coach_in(state)
+        entered = heard(simulation, log, name)
+        expected = TRANSITIONS[state].get(name)
+        if expected is None and (entered or simulation.coach.state is not state):
+            wrong[name] = f"entered {entered}, expected to stay {state}"
+        elif expected is not None and entered[-1:] != [expected.value]:
+            wrong[name] = f"entered {entered}, expected {expected}"
+    assert not wrong, f"from {state}: {wrong}"

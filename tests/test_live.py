@@ -18,11 +18,12 @@ from typing import Any
 import pytest
 
 from tests.conftest import requires_espeak
-from voice.asr import ListenSettings, open_recognizer
+from voice.asr import ListenSettings
 from voice.content import load_content
+from voice.engines import open_recognizer
 from voice.errors import AudioDeviceError
-from voice.intent import Intent
 from voice.live import LiveSession, LiveSettings
+from voice.messages import Intent
 from voice.settings import CoachSettings
 from voice.testing.audio import espeak_wav
 from voice.testing.pulse import PulseSink

@@ -10,7 +10,8 @@ from typing import Any
 
 from tests.test_content import add_calf
 from voice.content import Content, default_content_dir, load_content
-from voice.intent import Intent, IntentMatcher
+from voice.intent import IntentMatcher
+from voice.messages import Intent
 from voice.settings import CoachSettings
 from voice.simulate import Simulation, parse_script
 

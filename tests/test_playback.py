@@ -15,12 +15,12 @@ import numpy.typing as npt
 import pytest
 
 from tests.conftest import requires_espeak
-from voice.pcm import FILTER_SPAN, TARGET_RATE
+from voice.pcm import FILTER_SPAN, TARGET_RATE, Pcm
 from voice.playback import Clip, NullOutput, SoundDeviceOutput, SpeakerStream, open_output
 from voice.speech import SpeechOut
 from voice.testing.audio import rms
 from voice.testing.pulse import PulseSink
-from voice.tts import Pcm, Synthesizer
+from voice.tts import Synthesizer
 
 Audio = npt.NDArray[np.float32]
 STEP = "Hold your left leg behind the knee with both hands."

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from voice.asr import Transcript
 from voice.content import load_content
-from voice.intent import Intent, IntentMatcher
+from voice.intent import IntentMatcher
 from voice.listen import Utterance
 from voice.live import Ears
+from voice.messages import Intent
 from voice.selfhearing import EchoGuard
 
 GREETING = "Say stop, or ouch, at any time and I'll stop straight away."

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from tests.conftest import requires_espeak
-from voice.asr import AsrData, load_asr_data
 from voice.content import Content, load_content
+from voice.engines.asr_data import AsrData, load_asr_data
 from voice.engines.sphinx_engine import URGENT_CONFIDENCE, SphinxRecognizer, SphinxTuning, tone_share
 from voice.errors import ContentError
 from voice.grammar import word_graph

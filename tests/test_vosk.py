@@ -16,8 +16,10 @@ import numpy as np
 import pytest
 
 from tests.conftest import requires_espeak
-from voice.asr import ListenSettings, choose_engine, load_asr_data
+from voice.asr import ListenSettings
 from voice.content import load_content
+from voice.engines import choose_engine
+from voice.engines.asr_data import load_asr_data
 from voice.engines.vosk_engine import VoskRecognizer, unspell
 from voice.errors import ModelError
 from voice.intent import IntentMatcher

@@ -1,24 +1,15 @@
-"""Speech to text: the Transcript and Recognizer contract, recogniser data, and the choice of engine."""
+"""Speech to text: the contract every engine keeps (Transcript, Recognizer) and what to listen with."""
 
 from __future__ import annotations
 
-import logging
-import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
-
-from voice.content import Content, default_content_dir
-from voice.errors import ContentError, ModelError
-
-log = logging.getLogger(__name__)
+from typing import Protocol
 
 VOSK = "vosk"
 POCKETSPHINX = "pocketsphinx"
 ENGINES = (VOSK, POCKETSPHINX)
 """Engine names accepted by --engine."""
-ALIASES = {"sphinx": POCKETSPHINX}
-"""Other spellings of engine names."""
 
 
 @dataclass(frozen=True)
@@ -62,54 +53,6 @@ class Recognizer(Protocol):
 
 
 @dataclass(frozen=True)
-class AsrData:
-    """How command words sound, for the engines (content/asr.toml)."""
-
-    pronunciations: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    """PocketSphinx phone strings (ARPAbet) for words its dictionary lacks, most usual first."""
-    garbage_words: tuple[str, ...] = ()
-    """Everyday words of PocketSphinx's out-of-grammar path (command words are removed from it)."""
-    sound_alikes: dict[str, str] = field(default_factory=dict)
-    """Vosk spellings to use for words a model's vocabulary lacks."""
-
-
-def _table(path: Path, data: dict[str, Any], *keys: str) -> dict[str, Any]:
-    for key in keys:
-        data = data.get(key, {})
-        if not isinstance(data, dict):
-            raise ContentError(f"{path}: '{'.'.join(keys)}' must be a table")
-    return data
-
-
-def _strings(path: Path, where: str, value: Any) -> tuple[str, ...]:
-    items = [value] if isinstance(value, str) else value
-    if not isinstance(items, list) or not items or not all(isinstance(i, str) and i.strip() for i in items):
-        raise ContentError(f"{path}: {where} must be a non-empty string or list of strings")
-    return tuple(" ".join(item.split()) for item in items)
-
-
-def load_asr_data(folder: Path | None = None) -> AsrData:
-    """Read content/asr.toml (pronunciations, garbage words, sound-alikes)."""
-    path = (folder or default_content_dir()) / "asr.toml"
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ContentError(f"{path}: file is missing") from None
-    except (OSError, tomllib.TOMLDecodeError) as error:
-        raise ContentError(f"{path}: cannot be read: {error}") from None
-    pronunciations = {
-        word.lower(): tuple(p.upper() for p in _strings(path, f"pronunciation of '{word}'", phones))
-        for word, phones in _table(path, data, "pocketsphinx", "pronunciations").items()
-    }
-    garbage = _table(path, data, "pocketsphinx", "garbage").get("words", [])
-    sound_alikes = {
-        word.lower(): _strings(path, f"sound-alike of '{word}'", spelling)[0].lower()
-        for word, spelling in _table(path, data, "vosk", "sound_alikes").items()
-    }
-    return AsrData(pronunciations, _strings(path, "garbage words", garbage) if garbage else (), sound_alikes)
-
-
-@dataclass(frozen=True)
 class ListenSettings:
     """Which engine, model and microphone to listen with."""
 
@@ -119,47 +62,3 @@ class ListenSettings:
     """Vosk model folder (--model); None to search the usual places."""
     device: str | None = None
     """Input device: part of its name or its number; None for the default."""
-
-
-def engine_name(name: str) -> str:
-    """The canonical engine name for what was typed, or a ModelError listing the choices."""
-    canonical = ALIASES.get(name.lower(), name.lower())
-    if canonical not in ENGINES:
-        raise ModelError(f"unknown engine '{name}'; choose one of: {', '.join(ENGINES)}")
-    return canonical
-
-
-def choose_engine(settings: ListenSettings) -> tuple[str, Path | None]:
-    """(engine, Vosk model folder or None) for these settings."""
-    from voice.models import find_model
-
-    wanted = engine_name(settings.engine) if settings.engine else None
-    if wanted == POCKETSPHINX:
-        return POCKETSPHINX, None
-    model = find_model(settings.model)
-    if model is not None:
-        return VOSK, model
-    if wanted == VOSK:
-        raise ModelError(
-            "no English Vosk model found; get one with 'stretch-coach model download' or use --model"
-        )
-    return POCKETSPHINX, None
-
-
-def open_recognizer(content: Content, settings: ListenSettings, asr: AsrData | None = None) -> Recognizer:
-    """Load the chosen engine with the command grammar compiled from ``content``."""
-    engine, model = choose_engine(settings)
-    asr = asr if asr is not None else load_asr_data()
-    if engine == VOSK:
-        from voice.engines.vosk_engine import VoskRecognizer
-
-        assert model is not None
-        return VoskRecognizer.for_content(content, asr, model)
-    from voice.engines.sphinx_engine import SphinxRecognizer
-
-    return SphinxRecognizer.for_content(content, asr)
-
-
-def describe(recognizer: Recognizer) -> str:
-    """The startup line naming the engine and model in use."""
-    return f"listening with {recognizer.engine} ({recognizer.model})"

@@ -19,8 +19,9 @@ from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from types import TracebackType
 
-from voice.asr import ListenSettings, Transcript, open_recognizer
+from voice.asr import ListenSettings, Transcript
 from voice.content import Content
+from voice.engines import open_recognizer
 from voice.errors import CoachError, ModelError
 
 log = logging.getLogger(__name__)

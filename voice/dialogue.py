@@ -9,7 +9,7 @@ from typing import Protocol
 from voice.clock import Clock
 from voice.content import Content, Exercise, StepKind
 from voice.events import Action, CountMark, Cut, Say, StateChange, VoiceChange
-from voice.intent import Intent
+from voice.messages import Intent
 from voice.numbers import number_words
 from voice.plan import Beat, BeatKind, Item, ItemRole, beat_words, beats, exercise_items
 from voice.settings import CoachSettings
@@ -50,6 +50,27 @@ HELP_BY_STATE: dict[State, tuple[str, ...]] = {
     State.SAFETY: ("skip", "stop", "resume"),
 }
 """The commands ``help`` offers in each state (their words come from the command data)."""
+
+_BEGIN = {"start": State.INSTRUCTING, "routine": State.INSTRUCTING, "stop": State.STOPPED}
+_ON_AN_ITEM = {
+    **_BEGIN, "next": State.INSTRUCTING, "back": State.INSTRUCTING, "skip": State.INSTRUCTING,
+    "pain": State.SAFETY,
+}
+
+TRANSITIONS: dict[State, dict[str, State]] = {
+    State.IDLE: _BEGIN,
+    State.STOPPED: _BEGIN,
+    State.CONFIRMING: {**_BEGIN, "yes": State.INSTRUCTING, "no": State.IDLE, "pain": State.IDLE},
+    State.INSTRUCTING: {**_ON_AN_ITEM, "repeat": State.INSTRUCTING, "pause": State.PAUSED},
+    State.MOVING: {**_ON_AN_ITEM, "repeat": State.INSTRUCTING, "pause": State.PAUSED},
+    State.HOLDING: {**_ON_AN_ITEM, "pause": State.PAUSED},
+    State.REPETITIONS: {**_ON_AN_ITEM, "pause": State.PAUSED},
+    State.PAUSED: {**_ON_AN_ITEM, "repeat": State.INSTRUCTING, "resume": State.INSTRUCTING},
+    State.SAFETY: {**_ON_AN_ITEM, "resume": State.INSTRUCTING},
+}
+"""The state each intent enters at once, from each state, in the middle of a routine (paused or stopped
+for pain on a positioning step; a paused hold stays paused while "resuming" is said, and the last item
+leads to ``idle``). Intents not listed leave the state alone and at most speak (help, info, voice)."""
 
 
 class WeekSummary(Protocol):

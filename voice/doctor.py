@@ -16,13 +16,14 @@ from typing import IO
 
 import numpy as np
 
-from voice.asr import ListenSettings, open_recognizer
+from voice.asr import ListenSettings
 from voice.audio_in import Microphone, find_device
 from voice.content import Content, load_content
+from voice.engines import open_recognizer
 from voice.errors import CoachError
 from voice.pcm import TARGET_RATE as RATE
-from voice.pcm import Int16, read_wav_pcm16k
-from voice.tts import Pcm, SpeechSettings, Synthesizer
+from voice.pcm import Int16, Pcm, read_wav_pcm16k
+from voice.tts import SpeechSettings, Synthesizer
 
 log = logging.getLogger(__name__)
 

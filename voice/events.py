@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import IO, Any
 
-from voice.intent import Intent
+from voice.messages import Intent
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from voice.dialogue import ACTIVE_STATES, TIMED_STATES, State
 from voice.events import CountMark, StateChange
 from voice.history import EventKind, HistoryError, HistoryEvent, HistoryStore
 from voice.history_report import spoken_summary, summarise
-from voice.intent import NONE, Intent
+from voice.messages import NONE, Intent
 
 log = logging.getLogger(__name__)
 

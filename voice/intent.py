@@ -10,47 +10,13 @@ from rapidfuzz import fuzz, process, utils
 
 from voice.content import Content, PainWords, Phrase
 from voice.errors import ContentError
+from voice.messages import NONE, Intent
 from voice.numbers import number_words
 
 NOT_A_COMMAND_BELOW = 0.78
 """A transcript whose best phrase scores under this (0..1) is not a command."""
 
-NEAR_MISS_FROM = 0.68
-"""A ``none`` whose best phrase scores at least this (0..1) came close to a command: worth a "say again"."""
-
-CLEAR_ATTEMPT_FROM = 0.72
-"""A ``none`` scoring at least this is clearly a command attempt, worth answering even mid-hold."""
-
-NONE = "none"
 PAIN = "pain"
-
-
-@dataclass(frozen=True)
-class Intent:
-    """What a person meant by what they said."""
-
-    name: str
-    """Intent name from content/commands.toml, or ``none``."""
-    exercise: str | None
-    """Exercise id for ``start``; otherwise None."""
-    confidence: float
-    """0..1: how sure the match is, including the recogniser's own confidence."""
-    transcript: str
-    """The words the intent was taken from."""
-    closeness: float = 0.0
-    """0..1: how close the words came to the nearest command phrase, even when below the cutoff."""
-    referral: bool = False
-    """Pain with numbness, tingling or spreading down the leg: advise seeing a professional."""
-
-    @property
-    def near_miss(self) -> bool:
-        """Not a command, but close enough to one that the person was probably trying."""
-        return self.name == NONE and self.closeness >= NEAR_MISS_FROM
-
-    @property
-    def clear_attempt(self) -> bool:
-        """Not a command, but so close to one that it is surely an attempt at one."""
-        return self.name == NONE and self.closeness >= CLEAR_ATTEMPT_FROM
 
 
 def _spell_digits(text: str) -> str:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO
 
-from voice.asr import POCKETSPHINX, ListenSettings, Recognizer, describe
+from voice.asr import POCKETSPHINX, ListenSettings, Recognizer
 from voice.asr_process import RecognizerProcess
 from voice.audio_in import Microphone, find_device
 from voice.clock import Clock, MonotonicClock
@@ -19,10 +19,12 @@ from voice.config import voice_keeper
 from voice.content import Content, UrgentWords
 from voice.dialogue import Coach
 from voice.echo import ReferenceBuffer
+from voice.engines import describe
 from voice.events import EventLog, Say
 from voice.history_recorder import HistoryRecorder, HistoryTarget
-from voice.intent import Intent, IntentMatcher
+from voice.intent import IntentMatcher
 from voice.listen import AudioSource, Listener, ListenerHooks, Utterance, keep_trying, retry_delays
+from voice.messages import Intent
 from voice.models import ENGLISH
 from voice.plan import phrases_to_prepare
 from voice.playback import SoundDeviceOutput
@@ -30,7 +32,7 @@ from voice.runtime import RealtimeLoop
 from voice.selfhearing import EchoGuard
 from voice.session import Session
 from voice.settings import CoachSettings
-from voice.simulate import speaking_time
+from voice.silent_speech import speaking_time
 from voice.speech import Voice, open_voice
 from voice.tts import SpeechSettings
 

@@ -52,6 +52,31 @@ class WavAudio:
         return len(self.data) / (2 * self.channels * self.rate)
 
 
+@dataclass(frozen=True, eq=False)
+class Pcm:
+    """Mono 16-bit audio."""
+
+    samples: Int16
+    """The samples, one-dimensional."""
+    rate: int
+    """Samples per second."""
+
+    @property
+    def duration(self) -> float:
+        """Length in seconds."""
+        return len(self.samples) / self.rate
+
+    def floats(self) -> Float:
+        """The samples as floats in -1..1."""
+        return self.samples.astype(np.float32) / 32768.0
+
+    def resampled(self, rate: int) -> Pcm:
+        """The same sound at another sample rate (band-limited, see ``voice.pcm.resample``)."""
+        if rate == self.rate:
+            return self
+        return Pcm(float_to_int16(resample(self.floats(), self.rate, rate)), rate)
+
+
 def _chunks(blob: bytes) -> dict[bytes, bytes]:
     """Top-level RIFF chunks; a truncated last chunk keeps what is there (streamed WAVs)."""
     chunks: dict[bytes, bytes] = {}

@@ -17,8 +17,7 @@ import numpy as np
 
 from voice.audio_in import OPENING_SECONDS
 from voice.errors import AudioDeviceError
-from voice.pcm import TARGET_RATE, Float, StreamResampler, resample
-from voice.tts import Pcm
+from voice.pcm import TARGET_RATE, Float, Pcm, StreamResampler, resample
 
 log = logging.getLogger(__name__)
 

@@ -9,9 +9,10 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
-from voice.asr import ListenSettings, Recognizer, describe, open_recognizer
+from voice.asr import ListenSettings, Recognizer
 from voice.content import Content
 from voice.endpoint import speech_span
+from voice.engines import describe, open_recognizer
 from voice.errors import AudioFileError
 from voice.frontend import SHIPPED_FRONT_END, cleaned
 from voice.intent import IntentMatcher

@@ -6,7 +6,7 @@ import re
 from collections import deque
 from dataclasses import dataclass
 
-from voice.intent import Intent
+from voice.messages import Intent
 
 WORD_SLACK_SECONDS = 0.6
 """How far a heard word may sit from when the coach said it and still count as its echo."""

@@ -9,7 +9,7 @@ from typing import IO, Protocol
 from voice.clock import Clock
 from voice.dialogue import Coach
 from voice.events import Action, CountMark, Cut, EventLog, Say, StateChange, VoiceChange
-from voice.intent import Intent
+from voice.messages import Intent
 
 log = logging.getLogger(__name__)
 

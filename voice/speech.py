@@ -13,10 +13,11 @@ import numpy as np
 from voice.clock import Clock
 from voice.errors import SpeechError
 from voice.events import Say
+from voice.pcm import Pcm
 from voice.playback import AudioOutput, Done, NullOutput, Reference, Start, open_output
 from voice.session import SpeechListener, SpeechPort
-from voice.simulate import SilentSpeaker
-from voice.tts import Pcm, SpeechSettings, Synthesizer
+from voice.silent_speech import SilentSpeaker
+from voice.tts import SpeechSettings, Synthesizer
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,8 @@ from voice.content import Content
 from voice.dialogue import Coach, State
 from voice.events import EventLog
 from voice.history_recorder import HistoryRecorder, HistoryTarget
-from voice.intent import Intent, IntentMatcher
+from voice.intent import IntentMatcher
+from voice.messages import Intent
 from voice.plan import phrases_to_prepare
 from voice.runtime import RealtimeLoop
 from voice.session import Session

@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from voice.errors import SpeechError
-from voice.pcm import TARGET_RATE, Float, Int16, float_to_int16, resample
+from voice.pcm import TARGET_RATE, Int16, Pcm
 
 log = logging.getLogger(__name__)
 
@@ -53,31 +53,6 @@ class SpeechSettings:
     """0.0 to 1.0."""
     voice: str | None = None
     """An espeak-ng voice id or name (``gmw/en-us``, ``en-us``), or None for espeak-ng's default English."""
-
-
-@dataclass(frozen=True, eq=False)
-class Pcm:
-    """Mono 16-bit audio."""
-
-    samples: Int16
-    """The samples, one-dimensional."""
-    rate: int
-    """Samples per second."""
-
-    @property
-    def duration(self) -> float:
-        """Length in seconds."""
-        return len(self.samples) / self.rate
-
-    def floats(self) -> Float:
-        """The samples as floats in -1..1."""
-        return self.samples.astype(np.float32) / 32768.0
-
-    def resampled(self, rate: int) -> Pcm:
-        """The same sound at another sample rate (band-limited, see ``voice.pcm.resample``)."""
-        if rate == self.rate:
-            return self
-        return Pcm(float_to_int16(resample(self.floats(), self.rate, rate)), rate)
 
 
 CacheKey = tuple[str, int, float, str | None]

@@ -38,8 +38,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from voice.asr import POCKETSPHINX, AsrData, Transcript
+from voice.asr import POCKETSPHINX, Transcript
 from voice.content import Content
+from voice.engines.asr_data import AsrData
 from voice.errors import ContentError, ModelError
 from voice.grammar import WordGraph, word_graph
 from voice.pcm import TARGET_RATE

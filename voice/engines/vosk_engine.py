@@ -9,8 +9,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from voice.asr import VOSK, AsrData, Transcript
+from voice.asr import VOSK, Transcript
 from voice.content import Content
+from voice.engines.asr_data import AsrData
 from voice.errors import ModelError
 from voice.grammar import UNKNOWN, spell_with, vosk_grammar
 from voice.models import find_model

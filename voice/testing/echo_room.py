@@ -14,11 +14,10 @@ import numpy as np
 import numpy.typing as npt
 
 from voice.echo import EchoCanceller, ReferenceBuffer
-from voice.pcm import TARGET_RATE, read_wav
+from voice.pcm import TARGET_RATE, Pcm, read_wav
 from voice.playback import Clip, SpeakerStream
 from voice.testing.audio import level_db
 from voice.testing.pulse import PulseSink
-from voice.tts import Pcm
 
 Audio = npt.NDArray[np.float32]
 
