@@ -87,14 +87,16 @@ def test_an_unusable_model_gives_its_one_line_error_from_the_worker(content: Con
 
 
 def wait_until_dead(pid: int) -> None:
-    """Wait until the process is gone or a zombie (killed, not yet reaped by its parent)."""
-    stat = Path(f"/proc/{pid}/stat")
+    """Wait until the process is gone, or a zombie whose threads have all ended (killed, not yet reaped
+    by its parent): before that its leader thread shows as a zombie while the others still tear down."""
+    proc = Path(f"/proc/{pid}")
     for _ in range(1000):
         try:
-            state = stat.read_text().rsplit(")", 1)[1].split()[0]
+            state = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
+            threads = len(list((proc / "task").iterdir()))
         except FileNotFoundError:
             return
-        if state == "Z":
+        if state == "Z" and threads <= 1:
             return
         time.sleep(0.01)
     raise AssertionError(f"process {pid} is still running")

@@ -129,7 +129,8 @@ class RecognizerProcess:
 
     def _send(self, op: Op, payload: bytes | None = None) -> bool:
         """Whether the worker took the request; one that is gone is replaced."""
-        if self._connection is not None:
+        # A send to a worker that has just died can still succeed, so ask the process itself.
+        if self._connection is not None and self._process is not None and self._process.is_alive():
             try:
                 self._connection.send((op, payload))
                 return True
