@@ -344,3 +344,49 @@ def test_an_utterance_dropped_halfway_leaves_the_next_one_whole(
     streaming.reset()
     streaming.accept(spoken(speech_dir, "next step"))
     assert streaming.final().text == "next step"
+
+
+@requires_espeak
+@pytest.mark.audio
+def test_urgent_spotting_finds_a_stop_the_commands_reading_missed_and_leaves_chatter(
+    content: Content, speech_dir: Path
+) -> None:
+    """With spotting on and a least margin for "stop", a "stop" under the coach's leftover echo that
+    the commands reading gives to the garbage path comes back as "stop"; everyday chatter does not."""
+    whole = SphinxTuning(streaming=False)
+    asr = replace(load_asr_data(), spotting_margins={"stop": -1800})
+    plain = SphinxRecognizer.for_content(content, asr, whole)
+    spotting = SphinxRecognizer.for_content(content, asr, replace(whole, urgent_spotting=True))
+    stop = read_wav(espeak_wav(speech_dir, "stop", pad=0.3)).astype(np.float64)
+    coach = read_wav(
+        espeak_wav(speech_dir, "Let's do the hamstring stretch. Left side first.", voice="en-gb", speed=175)
+    ).astype(np.float64)
+    missed = []
+    for echo_db in (-34.0, -33.0, -32.0, -30.0):
+        mix = np.zeros(len(stop) + RATE // 2)
+        mix[: len(stop)] += stop
+        mix += coach[: len(mix)] * 10 ** (echo_db / 20)
+        pcm = float_to_pcm16(mix.astype(np.float32))
+        plain.accept(pcm)
+        if plain.final().text == "":
+            missed.append(pcm)
+    assert missed, "the commands reading found every stop"
+    for pcm in missed:
+        spotting.accept(pcm)
+        found = spotting.final()
+        assert (found.text, found.confidence) == ("stop", URGENT_CONFIDENCE)
+    rejected = 0
+    for sentence in CHATTER:
+        pcm = spoken(speech_dir, sentence)
+        plain.accept(pcm)
+        if plain.final().text == "":
+            rejected += 1
+            spotting.accept(pcm)
+            assert spotting.final().text == "", sentence
+    assert rejected >= 3
+
+
+def test_a_spotting_margin_for_a_word_that_is_not_urgent_is_a_content_error(content: Content) -> None:
+    asr = replace(load_asr_data(), spotting_margins={"hamstring": -1800})
+    with pytest.raises(ContentError, match="hamstring"):
+        SphinxRecognizer.for_content(content, asr)

@@ -22,6 +22,11 @@ Why it is built this way (figures in docs/recognition.md and from scripts/bench_
   the decoder reads as a few more words, so the garbage path can win. Such utterances are read a
   second time with a dearer garbage path; the listener trusts that reading only for urgent words
   and only while the coach is audible.
+- Urgent words are also spotted (``urgent_spotting``): when the first reading calls an utterance
+  garbage, a keyword search over the urgent words alone (each against a phone loop) runs on the
+  same audio, and a word whose margin over the phone loop reaches its own least margin
+  (content/asr.toml, chosen from the development voices by scripts/bench_recognition.py) is
+  accepted. The spotting search costs about half of the command reading.
 - Lattice rescoring (``bestpath``) is off: on FSG searches it returned truncated hypotheses.
 - ``remove_noise`` is set by the model's feat.params; passing ``remove_noise=False`` leaves it on.
 - Cost per frame is set by the model's mixtures more than by the grammar; narrower beams, ``ds``
@@ -31,6 +36,8 @@ Why it is built this way (figures in docs/recognition.md and from scripts/bench_
 from __future__ import annotations
 
 import logging
+import os
+import tempfile
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -47,6 +54,10 @@ from voice.pcm import TARGET_RATE
 log = logging.getLogger(__name__)
 
 SEARCH = "commands"
+SPOTTING_SEARCH = "urgent-spotting"
+SPOTTING_FLOOR = 1e-50
+"""Threshold of the spotting search itself: it reports nearly every candidate, and each word's own
+least margin (``AsrData.spotting_margins``) then decides."""
 URGENT_CONFIDENCE = 0.6
 """Confidence of an urgent word found by the urgent reading (the matcher asks no question of urgent words)."""
 
@@ -86,6 +97,8 @@ class SphinxTuning:
     urgent_garbage_words: int = 0
     """Fewest garbage words in the urgent reading: an utterance the first reading called garbage is
     read again with a dearer garbage path, and an urgent word found there is accepted (0: off)."""
+    urgent_spotting: bool = False
+    """Spot urgent words in utterances the first reading called garbage, each at its own least margin."""
 
 
 def tone_share(samples: npt.NDArray[np.float64]) -> float:
@@ -156,6 +169,7 @@ class SphinxRecognizer:
         garbage_words: tuple[str, ...] = (),
         tuning: SphinxTuning | None = None,
         urgent_words: frozenset[str] = frozenset(),
+        spotting_margins: dict[str, int] | None = None,
     ) -> None:
         import pocketsphinx
 
@@ -177,6 +191,8 @@ class SphinxRecognizer:
         self._add_words(graph.words, pronunciations)
         self.garbage = self._usable_garbage(garbage_words, set(graph.words))
         self.urgent_words = urgent_words
+        self.spotting_margins = {w: m for w, m in (spotting_margins or {}).items() if w in urgent_words}
+        self._spotting_ready = False
         self._graph = graph
         self._searches: dict[int, str] = {}
         for min_words in (self.tuning.garbage_min_words, self.tuning.urgent_garbage_words,
@@ -203,7 +219,13 @@ class SphinxRecognizer:
         """A recogniser for every phrase compiled from the content."""
         graph = word_graph(phrase.text for phrase in content.phrases)
         urgent = frozenset(word for group in content.urgent for word in group.words)
-        return cls(graph, asr.pronunciations, asr.garbage_words, tuning, urgent)
+        unknown = sorted(set(asr.spotting_margins) - urgent)
+        if unknown:
+            raise ContentError(
+                f"content/asr.toml: spotting margin for '{unknown[0]}', which is not an urgent word "
+                "in content/commands.toml"
+            )
+        return cls(graph, asr.pronunciations, asr.garbage_words, tuning, urgent, asr.spotting_margins)
 
     @property
     def model(self) -> str:
@@ -295,6 +317,44 @@ class SphinxRecognizer:
         hypothesis = self._decoder.hyp()
         return hypothesis.hypstr.split() if hypothesis is not None else []
 
+    def _add_spotting_search(self) -> None:
+        """The keyword search over every urgent word (made on first use)."""
+        if self._spotting_ready:
+            return
+        with tempfile.NamedTemporaryFile("w", suffix=".kws", delete=False, encoding="utf-8") as keys:
+            keys.writelines(f"{word} /{SPOTTING_FLOOR}/\n" for word in sorted(self.urgent_words))
+        try:
+            self._decoder.add_kws(SPOTTING_SEARCH, keys.name)
+        finally:
+            os.unlink(keys.name)
+        self._spotting_ready = True
+
+    def spotting(self, prepared: bytes) -> dict[str, int]:
+        """The best margin over the phone loop of every urgent word found in a prepared utterance."""
+        if not self.urgent_words:
+            return {}
+        self._add_spotting_search()
+        self._decoder.activate_search(SPOTTING_SEARCH)
+        self._decoder.start_utt()
+        self._decoder.process_raw(prepared, full_utt=True)
+        self._decoder.end_utt()
+        logmath = self._decoder.get_logmath()
+        best: dict[str, int] = {}
+        for segment in self._decoder.seg():
+            word = segment.word.strip()
+            if segment.prob > 0.0 and word in self.urgent_words:
+                best[word] = max(best.get(word, -(2**31)), int(logmath.log(segment.prob)))
+        return best
+
+    def spotted(self, margins: dict[str, int]) -> str:
+        """The urgent word spotted most clearly over its own least margin, or ""."""
+        over = {
+            word: margin - self.spotting_margins[word]
+            for word, margin in margins.items()
+            if word in self.spotting_margins and margin >= self.spotting_margins[word]
+        }
+        return max(over, key=lambda word: over[word]) if over else ""
+
     def command_words(self, words: list[str]) -> str:
         """The words, or "" when the garbage path won."""
         garbage = set(self.garbage)
@@ -335,6 +395,9 @@ class SphinxRecognizer:
         text = self.command_words(first)
         if text:
             return Transcript(text, 0.9, (time.perf_counter() - started) * 1000)
+        spotted = self.spotted(self.spotting(prepared)) if self.tuning.urgent_spotting else ""
+        if spotted:
+            return Transcript(spotted, URGENT_CONFIDENCE, (time.perf_counter() - started) * 1000)
         urgent = self._second_reading(prepared, self.tuning.urgent_garbage_words)
         if self.urgent_words & set(urgent.split()):
             return Transcript(urgent, URGENT_CONFIDENCE, (time.perf_counter() - started) * 1000)
