@@ -46,7 +46,7 @@ import numpy as np
 import numpy.typing as npt
 
 from voice.asr import POCKETSPHINX, AsrData, Transcript
-from voice.content import Content
+from voice.content import URGENT_INTENTS, Content
 from voice.errors import ContentError, ModelError
 from voice.grammar import WordGraph, word_graph
 from voice.pcm import TARGET_RATE
@@ -99,6 +99,9 @@ class SphinxTuning:
     read again with a dearer garbage path, and an urgent word found there is accepted (0: off)."""
     urgent_spotting: bool = False
     """Spot urgent words in utterances the first reading called garbage, each at its own least margin."""
+    urgent_grammar_words: int = 0
+    """Fewest garbage words of the urgent-only reading: an utterance the first reading called garbage
+    is read again with only the urgent intents' phrases beside the garbage path (0: off)."""
 
 
 def tone_share(samples: npt.NDArray[np.float64]) -> float:
@@ -170,6 +173,7 @@ class SphinxRecognizer:
         tuning: SphinxTuning | None = None,
         urgent_words: frozenset[str] = frozenset(),
         spotting_margins: dict[str, int] | None = None,
+        urgent_graph: WordGraph | None = None,
     ) -> None:
         import pocketsphinx
 
@@ -193,6 +197,8 @@ class SphinxRecognizer:
         self.urgent_words = urgent_words
         self.spotting_margins = {w: m for w, m in (spotting_margins or {}).items() if w in urgent_words}
         self._spotting_ready = False
+        self._urgent_graph = urgent_graph
+        self._urgent_searches: set[str] = set()
         self._graph = graph
         self._searches: dict[int, str] = {}
         for min_words in (self.tuning.garbage_min_words, self.tuning.urgent_garbage_words,
@@ -225,7 +231,10 @@ class SphinxRecognizer:
                 f"content/asr.toml: spotting margin for '{unknown[0]}', which is not an urgent word "
                 "in content/commands.toml"
             )
-        return cls(graph, asr.pronunciations, asr.garbage_words, tuning, urgent, asr.spotting_margins)
+        urgent_graph = word_graph(p.text for p in content.phrases if p.intent in URGENT_INTENTS)
+        return cls(
+            graph, asr.pronunciations, asr.garbage_words, tuning, urgent, asr.spotting_margins, urgent_graph
+        )
 
     @property
     def model(self) -> str:
@@ -317,6 +326,17 @@ class SphinxRecognizer:
         hypothesis = self._decoder.hyp()
         return hypothesis.hypstr.split() if hypothesis is not None else []
 
+    def urgent_reading(self, prepared: bytes, min_words: int) -> str:
+        """The urgent phrase in a prepared utterance read with only the urgent intents' phrases, or ""."""
+        if self._urgent_graph is None or not (min_words and self.garbage):
+            return ""
+        name = f"urgent-{min_words}"
+        if name not in self._urgent_searches:
+            start, final, transitions = _transitions(self._urgent_graph, self.garbage, self.tuning, min_words)
+            self._decoder.add_fsg(name, self._decoder.create_fsg(name, start, final, transitions))
+            self._urgent_searches.add(name)
+        return self.command_words(self._decode(name, prepared))
+
     def _add_spotting_search(self) -> None:
         """The keyword search over every urgent word (made on first use)."""
         if self._spotting_ready:
@@ -398,6 +418,9 @@ class SphinxRecognizer:
         spotted = self.spotted(self.spotting(prepared)) if self.tuning.urgent_spotting else ""
         if spotted:
             return Transcript(spotted, URGENT_CONFIDENCE, (time.perf_counter() - started) * 1000)
+        urgent_only = self.urgent_reading(prepared, self.tuning.urgent_grammar_words)
+        if urgent_only:
+            return Transcript(urgent_only, URGENT_CONFIDENCE, (time.perf_counter() - started) * 1000)
         urgent = self._second_reading(prepared, self.tuning.urgent_garbage_words)
         if self.urgent_words & set(urgent.split()):
             return Transcript(urgent, URGENT_CONFIDENCE, (time.perf_counter() - started) * 1000)
