@@ -79,7 +79,13 @@ class Setting:
     """The sound cleaning applied to the whole recording before the endpointer."""
 
 
-OLD = SphinxTuning(garbage_min_words=4, barge_in_garbage_words=8, urgent_garbage_words=0, streaming=False)
+OLD = SphinxTuning(
+    garbage_min_words=4,
+    barge_in_garbage_words=8,
+    urgent_garbage_words=0,
+    streaming=False,
+    urgent_grammar_words=0,
+)
 """The tuning of main before this work: no front end, no urgent reading."""
 SETTINGS = {
     "plain": Setting(OLD),
@@ -89,6 +95,7 @@ SETTINGS = {
     "ns3-gain3": Setting(OLD, FrontEndSettings(noise_suppression=3, auto_gain=3)),
     "plain-g6": Setting(replace(OLD, garbage_min_words=6)),
     "plain-w8": Setting(replace(OLD, garbage_weight=1e-8)),
+    "urgent-only8": Setting(replace(OLD, urgent_grammar_words=8)),
     "ns2-g5": Setting(replace(OLD, garbage_min_words=5), FrontEndSettings(noise_suppression=2)),
     "stream": Setting(replace(OLD, streaming=True)),
     "stream-ns2": Setting(replace(OLD, streaming=True), FrontEndSettings(noise_suppression=2)),

@@ -180,12 +180,15 @@ def test_noisy_commands(
 
 @requires_espeak
 @pytest.mark.audio
-@pytest.mark.parametrize("text", CHATTER)
 def test_chatter_is_not_a_command(
-    recognizer: SphinxRecognizer, matcher: IntentMatcher, speech_dir: Path, text: str
+    recognizer: SphinxRecognizer, matcher: IntentMatcher, speech_dir: Path
 ) -> None:
-    record = recognize_pcm(spoken(speech_dir, text), recognizer, matcher)
-    assert record["intent"] == "none", record
+    """Chatter gives no command; the generous urgent-only reading may take one sentence for an
+    urgent word (a false one only pauses the coach), never for a command that moves on."""
+    records = [recognize_pcm(spoken(speech_dir, text), recognizer, matcher) for text in CHATTER]
+    urgent = [r for r in records if r["intent"] in ("stop", "pain", "pause")]
+    assert all(r["intent"] == "none" for r in records if r not in urgent), records
+    assert len(urgent) <= 1, urgent
 
 
 def cough(seed: int) -> np.ndarray:
@@ -295,6 +298,7 @@ def test_an_urgent_word_the_first_reading_missed_is_accepted(content: Content, s
     """A "stop" under leftover echo that the commands reading gives to the garbage path: the urgent
     reading, with a dearer garbage path, hands it on as the transcript itself."""
     whole = SphinxTuning(streaming=False)  # the mix below was chosen for a reading of the whole utterance
+    whole = replace(whole, urgent_grammar_words=0)  # the urgent reading alone
     plain = SphinxRecognizer.for_content(content, load_asr_data(), replace(whole, urgent_garbage_words=0))
     urgent = SphinxRecognizer.for_content(content, load_asr_data(), replace(whole, urgent_garbage_words=8))
     stop = read_wav(espeak_wav(speech_dir, "stop", pad=0.3)).astype(np.float64)
@@ -353,7 +357,7 @@ def test_urgent_spotting_finds_a_stop_the_commands_reading_missed_and_leaves_cha
 ) -> None:
     """With spotting on and a least margin for "stop", a "stop" under the coach's leftover echo that
     the commands reading gives to the garbage path comes back as "stop"; everyday chatter does not."""
-    whole = SphinxTuning(streaming=False)
+    whole = SphinxTuning(streaming=False, urgent_grammar_words=0)  # spotting alone
     asr = replace(load_asr_data(), spotting_margins={"stop": -1800})
     plain = SphinxRecognizer.for_content(content, asr, whole)
     spotting = SphinxRecognizer.for_content(content, asr, replace(whole, urgent_spotting=True))
@@ -401,7 +405,7 @@ def test_the_urgent_only_reading_finds_a_stop_the_commands_reading_missed_and_le
     found by the reading with only the urgent phrases; of the chatter the commands reading rejected,
     at most one sentence becomes urgent (on the development set: one false urgent in 245 more)."""
     whole = SphinxTuning(streaming=False)
-    plain = SphinxRecognizer.for_content(content, load_asr_data(), whole)
+    plain = SphinxRecognizer.for_content(content, load_asr_data(), replace(whole, urgent_grammar_words=0))
     urgent = SphinxRecognizer.for_content(content, load_asr_data(), replace(whole, urgent_grammar_words=8))
     stop = read_wav(espeak_wav(speech_dir, "stop", pad=0.3)).astype(np.float64)
     coach = read_wav(

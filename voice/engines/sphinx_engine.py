@@ -99,9 +99,10 @@ class SphinxTuning:
     read again with a dearer garbage path, and an urgent word found there is accepted (0: off)."""
     urgent_spotting: bool = False
     """Spot urgent words in utterances the first reading called garbage, each at its own least margin."""
-    urgent_grammar_words: int = 0
+    urgent_grammar_words: int = 8
     """Fewest garbage words of the urgent-only reading: an utterance the first reading called garbage
-    is read again with only the urgent intents' phrases beside the garbage path (0: off)."""
+    is read again with only the urgent intents' phrases beside the garbage path (0: off). Measured
+    leave-one-voice-out: urgent recall 0.62 -> 0.69, non-commands to none unchanged (0.94)."""
 
 
 def tone_share(samples: npt.NDArray[np.float64]) -> float:
