@@ -13,6 +13,13 @@ leave-one-voice-out choice; per condition, per intent, urgent recall, non-comman
 decode p50/p95, peak memory of the decoding process; then the urgent-word curve (urgent recall
 against false urgent accepts on non-commands as the urgent level moves). Decoded passes are kept
 in ``<set>/.bench/`` so a rerun only decodes new settings (delete it after changing the engine).
+
+Urgent-word spotting (``--spotting``): every clip is also read by the keyword search over the
+urgent words, keeping each word's best margin over the phone loop; in every fold each word's least
+margin is chosen on the training voices (the most urgent commands found while their non-commands
+lose at most SPOTTING_NONE_SPEND of ``none``), and scored on the voice left out. Printed: a
+"spotting" column and the spotting curve (the margins tuned on all voices, then one least margin
+for every word).
 """
 
 from __future__ import annotations
@@ -43,6 +50,13 @@ MOVING_INTENTS = ("next", "skip", "start", "routine")
 URGENT_LEVELS = (0, 5, 6, 8, 12)
 """Fewest garbage words of the urgent reading (0: no urgent reading)."""
 BARGE_IN_WORDS = 8
+SPOTTING = "spotting"
+"""Name of the pass that spots urgent words in every clip (no front end, as the shipped setting)."""
+SPOTTING_CURVE = (-1300, -1400, -1500, -1600, -1700, -1800, -1900, -2000, -2200)
+"""Least margins, the same for every word, at which the spotting curve is printed."""
+SPOTTING_NONE_SPEND = 0.02
+"""Share of the training voices' non-commands spotting may take from ``none`` (a false urgent word
+only pauses the coach; the pooled share is below NONE_FLOOR before any spotting)."""
 NONE_FLOOR = 0.93
 """Tuning keeps only choices that send at least this share of the training voices' non-commands to none."""
 TARGETS = {
@@ -65,7 +79,13 @@ class Setting:
     """The sound cleaning applied to the whole recording before the endpointer."""
 
 
-OLD = SphinxTuning(garbage_min_words=4, barge_in_garbage_words=8, urgent_garbage_words=0, streaming=False)
+OLD = SphinxTuning(
+    garbage_min_words=4,
+    barge_in_garbage_words=8,
+    urgent_garbage_words=0,
+    streaming=False,
+    urgent_grammar_words=0,
+)
 """The tuning of main before this work: no front end, no urgent reading."""
 SETTINGS = {
     "plain": Setting(OLD),
@@ -75,6 +95,7 @@ SETTINGS = {
     "ns3-gain3": Setting(OLD, FrontEndSettings(noise_suppression=3, auto_gain=3)),
     "plain-g6": Setting(replace(OLD, garbage_min_words=6)),
     "plain-w8": Setting(replace(OLD, garbage_weight=1e-8)),
+    "urgent-only8": Setting(replace(OLD, urgent_grammar_words=8)),
     "ns2-g5": Setting(replace(OLD, garbage_min_words=5), FrontEndSettings(noise_suppression=2)),
     "stream": Setting(replace(OLD, streaming=True)),
     "stream-ns2": Setting(replace(OLD, streaming=True), FrontEndSettings(noise_suppression=2)),
@@ -95,6 +116,8 @@ class Choice:
     """Key of SETTINGS."""
     urgent: int
     """Fewest garbage words of the urgent reading, 0 for none."""
+    margins: tuple[tuple[str, int], ...] = ()
+    """Least spotting margin of each spotted urgent word (none: no spotting)."""
 
 
 def _decode_clip(recognizer: Any, matcher: Any, pcm: bytes, front: FrontEndSettings) -> dict[str, Any]:
@@ -136,6 +159,21 @@ def _decode_clip(recognizer: Any, matcher: Any, pcm: bytes, front: FrontEndSetti
     return record
 
 
+def _spot_clip(recognizer: Any, matcher: Any, pcm: bytes) -> dict[str, Any]:
+    """Each urgent word's best spotting margin in one recording, the time it took, the words' intents."""
+    from voice.endpoint import speech_span
+    from voice.engines.sphinx_engine import URGENT_CONFIDENCE
+
+    prepared = recognizer.prepared(speech_span(pcm) or b"")
+    if prepared is None:
+        return {}
+    started = time.perf_counter()
+    margins = recognizer.spotting(prepared)
+    spent = (time.perf_counter() - started) * 1000
+    intents = {word: matcher.match(word, URGENT_CONFIDENCE).name for word in recognizer.urgent_words}
+    return {"margins": margins, "ms": spent, "intents": intents}
+
+
 def run_worker(setting: str, folder: Path, shard: int, shards: int, every: int = 1) -> dict[str, Any]:
     """Decode every ``shards``-th clip of the manifest with one setting (runs in a child process)."""
     from voice.content import load_content
@@ -146,7 +184,8 @@ def run_worker(setting: str, folder: Path, shard: int, shards: int, every: int =
     from voice.pcm import read_wav_pcm16k
 
     content = load_content()
-    recognizer = SphinxRecognizer.for_content(content, load_asr_data(), SETTINGS[setting].tuning)
+    tuning = SETTINGS[setting].tuning if setting != SPOTTING else OLD
+    recognizer = SphinxRecognizer.for_content(content, load_asr_data(), tuning)
     matcher = IntentMatcher(content)
     labels = _labels(folder)
     results = {}
@@ -156,7 +195,10 @@ def run_worker(setting: str, folder: Path, shard: int, shards: int, every: int =
         except CoachError as error:
             results[label["file"]] = {"error": str(error)}
             continue
-        results[label["file"]] = _decode_clip(recognizer, matcher, pcm, SETTINGS[setting].front)
+        if setting == SPOTTING:
+            results[label["file"]] = _spot_clip(recognizer, matcher, pcm)
+        else:
+            results[label["file"]] = _decode_clip(recognizer, matcher, pcm, SETTINGS[setting].front)
     return {"rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "results": results}
 
 
@@ -190,9 +232,14 @@ def _labels(folder: Path) -> list[dict[str, Any]]:
 
 def _pass_key(setting: str, folder: Path) -> str:
     """Cache name of a pass: the setting, the urgent levels, the pronunciations and the set."""
-    asr = (ROOT / "content" / "asr.toml").read_bytes()
+    from voice.engines.asr_data import load_asr_data
+
+    asr = repr(replace(load_asr_data(), spotting_margins={})).encode()  # margins act after decoding
     labels = (folder / "labels.jsonl").read_bytes()
-    parts = [repr(SETTINGS[setting]).encode(), repr(URGENT_LEVELS).encode(), asr, labels]
+    from voice.engines.sphinx_engine import SPOTTING_FLOOR
+
+    what = repr(SETTINGS[setting]) if setting != SPOTTING else f"{SPOTTING} {SPOTTING_FLOOR}"
+    parts = [what.encode(), repr(URGENT_LEVELS).encode(), asr, labels]
     digest = hashlib.sha256(b"\0".join(parts)).hexdigest()[:12]
     return f"{setting}-{digest}"
 
@@ -221,7 +268,9 @@ def decoded(setting: str, folder: Path, jobs: int, every: int = 1) -> dict[str, 
     return merged
 
 
-def outcome(record: dict[str, Any], urgent: int) -> tuple[str, str | None, float]:
+def outcome(
+    record: dict[str, Any], urgent: int, margins: tuple[tuple[str, int], ...] = ()
+) -> tuple[str, str | None, float]:
     """(intent, exercise, decode ms) of a clip under an urgent level, as the engine would give them."""
     if "error" in record:
         return "error", None, 0.0
@@ -229,10 +278,21 @@ def outcome(record: dict[str, Any], urgent: int) -> tuple[str, str | None, float
     spent = times["first"]
     if record["intent"] != "none" or "text" not in record or record["text"]:
         return record["intent"], record["exercise"], spent
+    if margins and _spotting_reached(record):
+        spent += record["spotting"]["ms"]
+        word = _spotted(record["spotting"]["margins"], dict(margins))
+        if word:
+            return record["spotting"]["intents"][word], None, spent
     if urgent and str(urgent) in record["urgent"]:
         return record["urgent"][str(urgent)], None, spent + times.get(str(urgent), 0.0)
     readings = {str(urgent), str(BARGE_IN_WORDS)} - {"0"}  # one decode when the levels are the same
     return "none", None, spent + sum(times.get(level, 0.0) for level in readings)
+
+
+def _spotting_reached(record: dict[str, Any]) -> bool:
+    """Whether the engine would spot urgent words in this clip: the first reading called it garbage."""
+    garbage = "error" not in record and record["intent"] == "none" and record.get("text") == ""
+    return garbage and bool(record.get("spotting"))
 
 
 Scored = list[tuple[dict[str, Any], str, str | None, float]]
@@ -242,7 +302,17 @@ Scored = list[tuple[dict[str, Any], str, str | None, float]]
 def score(labels: list[dict[str, Any]], passes: dict[str, Any], choice: Choice) -> Scored:
     """Every clip's outcome under one choice."""
     results = passes[choice.setting]["results"]
-    return [(label, *outcome(results[label["file"]], choice.urgent)) for label in labels]
+    return [(label, *outcome(results[label["file"]], choice.urgent, choice.margins)) for label in labels]
+
+
+def _spotted(found: dict[str, int], least: dict[str, int]) -> str:
+    """The word spotted most clearly over its least margin, or "" (as the engine chooses)."""
+    over = {
+        word: margin - least[word]
+        for word, margin in found.items()
+        if word in least and margin >= least[word]
+    }
+    return max(over, key=lambda word: over[word]) if over else ""
 
 
 def _right(item: tuple[dict[str, Any], str, str | None, float]) -> bool:
@@ -359,6 +429,117 @@ def urgent_curve(labels: list[dict[str, Any]], passes: dict[str, Any], setting: 
     return "\n".join(lines)
 
 
+class SpottingTuner:
+    """Chooses each urgent word's least spotting margin on some voices (coordinate ascent)."""
+
+    def __init__(self, labels: list[dict[str, Any]], records: dict[str, Any]) -> None:
+        import numpy as np
+
+        self.labels = labels
+        spots = [records[label["file"]].get("spotting", {}) for label in labels]
+        self.words = sorted({word for spot in spots for word in spot.get("intents", {})})
+        base = [outcome(records[label["file"]], 0) for label in labels]
+        self.base_right = np.array(
+            [(i, e) == (lb["intent"], lb["exercise"]) for lb, (i, e, _) in zip(labels, base, strict=True)]
+        )
+        self.open = np.array([_spotting_reached(records[label["file"]]) for label in labels])
+        self.margins = np.array(
+            [[spot.get("margins", {}).get(word, -np.inf) for word in self.words] for spot in spots],
+            dtype=float,
+        )
+        self.word_right = np.array(
+            [
+                [
+                    lb["kind"] == "command" and lb["exercise"] is None and spot["intents"][w] == lb["intent"]
+                    for w in self.words
+                ]
+                if spot
+                else [False] * len(self.words)
+                for lb, spot in zip(labels, spots, strict=True)
+            ]
+        )
+        self.command = np.array([lb["kind"] == "command" for lb in labels])
+        self.urgent = self.command & np.array([lb["intent"] in URGENT_INTENTS for lb in labels])
+
+    def right(self, least: Any) -> Any:
+        """Which clips come out right with these least margins (one per word; inf: not spotted)."""
+        import numpy as np
+
+        over = self.margins - least
+        fired = self.open & (over.max(axis=1) >= 0)
+        chosen = self.word_right[np.arange(len(self.labels)), over.argmax(axis=1)]
+        return np.where(fired, chosen, self.base_right)
+
+    def _objective(self, least: Any, keep: Any, floor: float) -> float:
+        right = self.right(least)
+        none = float(right[keep & ~self.command].mean())
+        if none < floor:
+            return -2.0 + none
+        return float(right[keep & self.command].mean()) + 0.5 * float(right[keep & self.urgent].mean())
+
+    def tune(self, keep: Any) -> tuple[tuple[str, int], ...]:
+        """Least margins chosen on the clips in ``keep``; words that never help stay unspotted."""
+        import numpy as np
+
+        least = np.full(len(self.words), np.inf)
+        floor = float(self.base_right[keep & ~self.command].mean()) - SPOTTING_NONE_SPEND
+        candidates: list[list[float]] = []
+        for column in range(len(self.words)):
+            found = self.margins[keep & self.open & self.word_right[:, column], column]
+            candidates.append([np.inf, *sorted(np.unique(found[np.isfinite(found)]), reverse=True)])
+        for _ in range(3):
+            for column, steps in enumerate(candidates):
+                best, best_score = least[column], self._objective(least, keep, floor)
+                for step in steps:
+                    least[column] = step
+                    score_here = self._objective(least, keep, floor)
+                    if score_here > best_score:
+                        best, best_score = step, score_here
+                least[column] = best
+        return tuple((w, int(m)) for w, m in zip(self.words, least, strict=True) if np.isfinite(m))
+
+
+def spotting_folds(
+    labels: list[dict[str, Any]], passes: dict[str, Any], setting: str
+) -> tuple[list[dict[str, float | None]], list[float], dict[str, Choice]]:
+    """Per left-out voice: its metrics with least spotting margins tuned on the other voices."""
+    import numpy as np
+
+    tuner = SpottingTuner(labels, passes[setting]["results"])
+    voices = sorted({label["voice"] for label in labels} - {""})
+    folds, times, picked = [], [], {}
+    for voice in voices:
+        keep = np.array([label["voice"] != voice for label in labels])
+        choice = Choice(setting, 0, tuner.tune(keep))
+        held = [item for item in score(labels, passes, choice) if item[0]["voice"] in (voice, "")]
+        folds.append(metrics(held))
+        times += [item[3] for item in held if item[0]["kind"] == "command" and item[0]["voice"] == voice]
+        picked[voice] = choice
+    return folds, times, picked
+
+
+def spotting_curve(labels: list[dict[str, Any]], passes: dict[str, Any], setting: str) -> str:
+    """Urgent recall against false urgent accepts: margins tuned on all voices, then one for every word."""
+    import numpy as np
+
+    tuner = SpottingTuner(labels, passes[setting]["results"])
+    least = tuner.tune(np.ones(len(labels), dtype=bool))
+    others = sum(label["kind"] != "command" for label in labels)
+    lines = [f"  least spotting margins tuned on all voices: {dict(least) or 'none (spotting off)'}"]
+    lines.append(
+        "  spotting curve (all voices): least margin of every word, urgent recall, false urgent, none"
+    )
+    steps: list[tuple[str, tuple[tuple[str, int], ...]]] = [("off", ()), ("tuned", least)]
+    steps += [(str(m), tuple((word, m) for word in tuner.words)) for m in SPOTTING_CURVE]
+    for name, margins in steps:
+        found = metrics(score(labels, passes, Choice(setting, 0, margins)))
+        lines.append(
+            f"    {name:>6}  recall {_cell(found['urgent all'])}  clean {_cell(found['urgent clean'])}"
+            f"  false urgent {_cell(found['false urgent'])} of {others}  none {_cell(found['none'])}"
+        )
+    return "\n".join(lines)
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """Command-line options."""
     parser = argparse.ArgumentParser(
@@ -374,6 +555,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--jobs", type=int, default=2, help="decoding processes")
     parser.add_argument("--every", type=int, default=1, help="only every N-th clip (a quick comparison)")
+    parser.add_argument(
+        "--spotting", action="store_true", help="also spot urgent words and tune their least margins"
+    )
     parser.add_argument("--learn-cmn", action="store_true", help="print the clean commands' mean cepstrum")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--shard", type=int, default=0, help=argparse.SUPPRESS)
@@ -402,6 +586,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     passes = {
         name: decoded(name, args.audio, args.jobs, args.every) for name in dict.fromkeys(["plain", *names])
     }
+    if args.spotting:
+        spots = decoded(SPOTTING, args.audio, args.jobs, args.every)["results"]
+        for record_file, record in passes["plain"]["results"].items():
+            if spots.get(record_file):
+                record["spotting"] = spots[record_file]
     shipped = Setting(SphinxTuning(), SHIPPED_FRONT_END)
     current = next((n for n in passes if _same_pass(SETTINGS[n], shipped)), None)
     choices = [Choice(n, level) for n in passes for level in URGENT_LEVELS]
@@ -420,6 +609,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             labels, passes, [Choice(current, shipped.tuning.urgent_garbage_words)]
         )[:2]
     columns["LOVO-tuned"] = tuned[:2]
+    if args.spotting:
+        spotting = spotting_folds(labels, passes, "plain")
+        columns["spotting"] = spotting[:2]
     print(table(columns, max(p["rss_mb"] for p in passes.values())))
     picks: dict[Choice, int] = {}
     for choice in tuned[2].values():
@@ -431,6 +623,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"  shipped tuning: {asdict(shipped)}")
     for name in passes:
         print(urgent_curve(labels, passes, name))
+    if args.spotting:
+        print(spotting_curve(labels, passes, "plain"))
     return 0
 
 

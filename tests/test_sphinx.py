@@ -180,12 +180,15 @@ def test_noisy_commands(
 
 @requires_espeak
 @pytest.mark.audio
-@pytest.mark.parametrize("text", CHATTER)
 def test_chatter_is_not_a_command(
-    recognizer: SphinxRecognizer, matcher: IntentMatcher, speech_dir: Path, text: str
+    recognizer: SphinxRecognizer, matcher: IntentMatcher, speech_dir: Path
 ) -> None:
-    record = recognize_pcm(spoken(speech_dir, text), recognizer, matcher)
-    assert record["intent"] == "none", record
+    """Chatter gives no command; the generous urgent-only reading may take one sentence for an
+    urgent word (a false one only pauses the coach), never for a command that moves on."""
+    records = [recognize_pcm(spoken(speech_dir, text), recognizer, matcher) for text in CHATTER]
+    urgent = [r for r in records if r["intent"] in ("stop", "pain", "pause")]
+    assert all(r["intent"] == "none" for r in records if r not in urgent), records
+    assert len(urgent) <= 1, urgent
 
 
 def cough(seed: int) -> np.ndarray:
@@ -295,6 +298,7 @@ def test_an_urgent_word_the_first_reading_missed_is_accepted(content: Content, s
     """A "stop" under leftover echo that the commands reading gives to the garbage path: the urgent
     reading, with a dearer garbage path, hands it on as the transcript itself."""
     whole = SphinxTuning(streaming=False)  # the mix below was chosen for a reading of the whole utterance
+    whole = replace(whole, urgent_grammar_words=0)  # the urgent reading alone
     plain = SphinxRecognizer.for_content(content, load_asr_data(), replace(whole, urgent_garbage_words=0))
     urgent = SphinxRecognizer.for_content(content, load_asr_data(), replace(whole, urgent_garbage_words=8))
     stop = read_wav(espeak_wav(speech_dir, "stop", pad=0.3)).astype(np.float64)
@@ -344,3 +348,91 @@ def test_an_utterance_dropped_halfway_leaves_the_next_one_whole(
     streaming.reset()
     streaming.accept(spoken(speech_dir, "next step"))
     assert streaming.final().text == "next step"
+
+
+@requires_espeak
+@pytest.mark.audio
+def test_urgent_spotting_finds_a_stop_the_commands_reading_missed_and_leaves_chatter(
+    content: Content, speech_dir: Path
+) -> None:
+    """With spotting on and a least margin for "stop", a "stop" under the coach's leftover echo that
+    the commands reading gives to the garbage path comes back as "stop"; everyday chatter does not."""
+    whole = SphinxTuning(streaming=False, urgent_grammar_words=0)  # spotting alone
+    asr = replace(load_asr_data(), spotting_margins={"stop": -1800})
+    plain = SphinxRecognizer.for_content(content, asr, whole)
+    spotting = SphinxRecognizer.for_content(content, asr, replace(whole, urgent_spotting=True))
+    stop = read_wav(espeak_wav(speech_dir, "stop", pad=0.3)).astype(np.float64)
+    coach = read_wav(
+        espeak_wav(speech_dir, "Let's do the hamstring stretch. Left side first.", voice="en-gb", speed=175)
+    ).astype(np.float64)
+    missed = []
+    for echo_db in (-34.0, -33.0, -32.0, -30.0):
+        mix = np.zeros(len(stop) + RATE // 2)
+        mix[: len(stop)] += stop
+        mix += coach[: len(mix)] * 10 ** (echo_db / 20)
+        pcm = float_to_pcm16(mix.astype(np.float32))
+        plain.accept(pcm)
+        if plain.final().text == "":
+            missed.append(pcm)
+    assert missed, "the commands reading found every stop"
+    for pcm in missed:
+        spotting.accept(pcm)
+        found = spotting.final()
+        assert (found.text, found.confidence) == ("stop", URGENT_CONFIDENCE)
+    rejected = 0
+    for sentence in CHATTER:
+        pcm = spoken(speech_dir, sentence)
+        plain.accept(pcm)
+        if plain.final().text == "":
+            rejected += 1
+            spotting.accept(pcm)
+            assert spotting.final().text == "", sentence
+    assert rejected >= 3
+
+
+def test_a_spotting_margin_for_a_word_that_is_not_urgent_is_a_content_error(content: Content) -> None:
+    asr = replace(load_asr_data(), spotting_margins={"hamstring": -1800})
+    with pytest.raises(ContentError, match="hamstring"):
+        SphinxRecognizer.for_content(content, asr)
+
+
+@requires_espeak
+@pytest.mark.audio
+def test_the_urgent_only_reading_finds_a_stop_the_commands_reading_missed_and_leaves_chatter(
+    content: Content, speech_dir: Path
+) -> None:
+    """A "stop" under the coach's leftover echo that the commands reading gives to the garbage path is
+    found by the reading with only the urgent phrases; of the chatter the commands reading rejected,
+    at most one sentence becomes urgent (on the development set: one false urgent in 245 more)."""
+    whole = SphinxTuning(streaming=False)
+    plain = SphinxRecognizer.for_content(content, load_asr_data(), replace(whole, urgent_grammar_words=0))
+    urgent = SphinxRecognizer.for_content(content, load_asr_data(), replace(whole, urgent_grammar_words=8))
+    stop = read_wav(espeak_wav(speech_dir, "stop", pad=0.3)).astype(np.float64)
+    coach = read_wav(
+        espeak_wav(speech_dir, "Let's do the hamstring stretch. Left side first.", voice="en-gb", speed=175)
+    ).astype(np.float64)
+    missed = []
+    for echo_db in (-34.0, -33.0, -32.0, -30.0):
+        mix = np.zeros(len(stop) + RATE // 2)
+        mix[: len(stop)] += stop
+        mix += coach[: len(mix)] * 10 ** (echo_db / 20)
+        pcm = float_to_pcm16(mix.astype(np.float32))
+        plain.accept(pcm)
+        if plain.final().text == "":
+            missed.append(pcm)
+    assert missed, "the commands reading found every stop"
+    found = []
+    for pcm in missed:
+        urgent.accept(pcm)
+        found.append(urgent.final())
+    assert any(t.text.split()[:1] == ["stop"] and t.confidence == URGENT_CONFIDENCE for t in found), found
+    rejected, taken = 0, []
+    for sentence in CHATTER:
+        pcm = spoken(speech_dir, sentence)
+        plain.accept(pcm)
+        if plain.final().text == "":
+            rejected += 1
+            urgent.accept(pcm)
+            if urgent.final().text:
+                taken.append(sentence)
+    assert rejected >= 3 and len(taken) <= 1, taken

@@ -21,6 +21,8 @@ class AsrData:
     """Everyday words of PocketSphinx's out-of-grammar path (command words are removed from it)."""
     sound_alikes: dict[str, str] = field(default_factory=dict)
     """Vosk spellings to use for words a model's vocabulary lacks."""
+    spotting_margins: dict[str, int] = field(default_factory=dict)
+    """Least keyword-spotting margin at which PocketSphinx accepts each urgent word (chosen from data)."""
 
 
 def _table(path: Path, data: dict[str, Any], *keys: str) -> dict[str, Any]:
@@ -56,4 +58,13 @@ def load_asr_data(folder: Path | None = None) -> AsrData:
         word.lower(): _strings(path, f"sound-alike of '{word}'", spelling)[0].lower()
         for word, spelling in _table(path, data, "vosk", "sound_alikes").items()
     }
-    return AsrData(pronunciations, _strings(path, "garbage words", garbage) if garbage else (), sound_alikes)
+    margins = _table(path, data, "pocketsphinx", "spotting_margins")
+    bad = [word for word, margin in margins.items() if type(margin) is not int]
+    if bad:
+        raise ContentError(f"{path}: spotting margin of '{bad[0]}' must be a whole number")
+    return AsrData(
+        pronunciations,
+        _strings(path, "garbage words", garbage) if garbage else (),
+        sound_alikes,
+        {word.lower(): margin for word, margin in margins.items()},
+    )
