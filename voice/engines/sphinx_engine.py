@@ -59,6 +59,14 @@ from voice.pcm import TARGET_RATE
 
 log = logging.getLogger(__name__)
 
+MIN_DECODE_SECONDS = 0.1
+"""Shorter audio holds no command word (the shortest, "ow", lasts longer); it is not decoded."""
+
+GRAMMAR_HIT_CONFIDENCE = 0.9
+"""PocketSphinx's grammar search gives no usable confidence of its own. A command that beat the garbage
+path is taken as this sure: above the coach's confirmation threshold, so a heard exercise name is not
+asked about again."""
+
 SEARCH = "commands"
 SPOTTING_SEARCH = "urgent-spotting"
 SPOTTING_FLOOR = 1e-50
@@ -390,7 +398,8 @@ class SphinxRecognizer:
     def prepared(self, pcm: bytes) -> bytes | None:
         """The utterance as the decoder takes it, or None when it is too short or a beep."""
         samples = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
-        if len(pcm) < 3200 or tone_share(samples) > self.tuning.max_tone_share:
+        too_short = len(samples) < MIN_DECODE_SECONDS * TARGET_RATE
+        if too_short or tone_share(samples) > self.tuning.max_tone_share:
             return None
         return self._conditioned(samples)
 
@@ -421,7 +430,7 @@ class SphinxRecognizer:
         first = streamed if self.tuning.streaming else self.reading(prepared, self.tuning.garbage_min_words)
         text = self.command_words(first)
         if text:
-            return Transcript(text, 0.9, (time.perf_counter() - started) * 1000)
+            return Transcript(text, GRAMMAR_HIT_CONFIDENCE, (time.perf_counter() - started) * 1000)
         spotted = self.spotted(self.spotting(prepared)) if self.tuning.urgent_spotting else ""
         if spotted:
             return Transcript(spotted, URGENT_CONFIDENCE, (time.perf_counter() - started) * 1000)
