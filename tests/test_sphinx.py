@@ -292,6 +292,27 @@ def test_chatter_says_what_was_heard_and_silence_says_nothing(
     assert (silence.text, silence.rejected) == ("", "")
 
 
+def stops_missed_under_echo(
+    plain: SphinxRecognizer, speech_dir: Path, echo_levels: tuple[float, ...] = (-34.0, -33.0, -32.0, -30.0)
+) -> list[bytes]:
+    """A "stop" under the coach's leftover echo at several levels: those the given reading misses."""
+    stop = read_wav(espeak_wav(speech_dir, "stop", pad=0.3)).astype(np.float64)
+    coach = read_wav(
+        espeak_wav(speech_dir, "Let's do the hamstring stretch. Left side first.", voice="en-gb", speed=175)
+    ).astype(np.float64)
+    missed = []
+    for echo_db in echo_levels:
+        mix = np.zeros(len(stop) + RATE // 2)
+        mix[: len(stop)] += stop
+        mix += coach[: len(mix)] * 10 ** (echo_db / 20)
+        pcm = float_to_pcm16(mix.astype(np.float32))
+        plain.accept(pcm)
+        if plain.final().text == "":
+            missed.append(pcm)
+    assert missed, "the commands reading found every stop"
+    return missed
+
+
 @requires_espeak
 @pytest.mark.audio
 def test_an_urgent_word_the_first_reading_missed_is_accepted(content: Content, speech_dir: Path) -> None:
@@ -301,20 +322,7 @@ def test_an_urgent_word_the_first_reading_missed_is_accepted(content: Content, s
     whole = replace(whole, urgent_grammar_words=0)  # the urgent reading alone
     plain = SphinxRecognizer.for_content(content, load_asr_data(), replace(whole, urgent_garbage_words=0))
     urgent = SphinxRecognizer.for_content(content, load_asr_data(), replace(whole, urgent_garbage_words=8))
-    stop = read_wav(espeak_wav(speech_dir, "stop", pad=0.3)).astype(np.float64)
-    coach = read_wav(
-        espeak_wav(speech_dir, "Let's do the hamstring stretch. Left side first.", voice="en-gb", speed=175)
-    ).astype(np.float64)
-    missed = []
-    for echo_db in (-36.0, -34.0, -33.0, -32.0, -30.0):
-        mix = np.zeros(len(stop) + RATE // 2)
-        mix[: len(stop)] += stop
-        mix += coach[: len(mix)] * 10 ** (echo_db / 20)
-        pcm = float_to_pcm16(mix.astype(np.float32))
-        plain.accept(pcm)
-        if plain.final().text == "":
-            missed.append(pcm)
-    assert missed, "the commands reading found every stop"
+    missed = stops_missed_under_echo(plain, speech_dir, (-36.0, -34.0, -33.0, -32.0, -30.0))
     found = []
     for pcm in missed:
         urgent.accept(pcm)
@@ -348,25 +356,6 @@ def test_an_utterance_dropped_halfway_leaves_the_next_one_whole(
     streaming.reset()
     streaming.accept(spoken(speech_dir, "next step"))
     assert streaming.final().text == "next step"
-
-
-def stops_missed_under_echo(plain: SphinxRecognizer, speech_dir: Path) -> list[bytes]:
-    """A "stop" under the coach's leftover echo at several levels: those the given reading misses."""
-    stop = read_wav(espeak_wav(speech_dir, "stop", pad=0.3)).astype(np.float64)
-    coach = read_wav(
-        espeak_wav(speech_dir, "Let's do the hamstring stretch. Left side first.", voice="en-gb", speed=175)
-    ).astype(np.float64)
-    missed = []
-    for echo_db in (-34.0, -33.0, -32.0, -30.0):
-        mix = np.zeros(len(stop) + RATE // 2)
-        mix[: len(stop)] += stop
-        mix += coach[: len(mix)] * 10 ** (echo_db / 20)
-        pcm = float_to_pcm16(mix.astype(np.float32))
-        plain.accept(pcm)
-        if plain.final().text == "":
-            missed.append(pcm)
-    assert missed, "the commands reading found every stop"
-    return missed
 
 
 @requires_espeak
