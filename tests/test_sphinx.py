@@ -418,3 +418,29 @@ def test_the_urgent_only_reading_finds_a_stop_the_commands_reading_missed_and_le
             if urgent.final().text:
                 taken.append(sentence)
     assert rejected >= 3 and len(taken) <= 1, taken
+
+
+@requires_espeak
+@pytest.mark.audio
+def test_a_rejected_utterance_is_decoded_twice_at_most(content: Content, speech_dir: Path) -> None:
+    """With the urgent-only reading on, the barge-in reading would look for the same urgent phrases
+    against the same garbage path again: it is neither built nor decoded."""
+    recognizer = SphinxRecognizer.for_content(content, load_asr_data(), SphinxTuning(urgent_grammar_words=8))
+    decodes = []
+    decode = recognizer._decode
+
+    def counted(search: str, pcm: bytes) -> list[str]:  # a spy on the real decoder
+        decodes.append(search)
+        return decode(search, pcm)
+
+    recognizer._decode = counted  # type: ignore[method-assign]
+    recognizer.accept(spoken(speech_dir, "i think it is going to rain today"))
+    transcript = recognizer.final()
+    assert transcript.text == "" and transcript.barge_in == ""
+    assert len(decodes) == 2, decodes
+
+
+def test_the_decoder_keeps_the_tuned_number_of_active_hmms(content: Content) -> None:
+    tuning = SphinxTuning(max_hmms_per_frame=1234)
+    recognizer = SphinxRecognizer.for_content(content, load_asr_data(), tuning)
+    assert recognizer._decoder.config["maxhmmpf"] == 1234
