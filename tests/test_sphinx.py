@@ -11,7 +11,13 @@ import pytest
 from tests.conftest import requires_espeak
 from voice.content import Content, load_content
 from voice.engines.asr_data import AsrData, load_asr_data
-from voice.engines.sphinx_engine import URGENT_CONFIDENCE, SphinxRecognizer, SphinxTuning, tone_share
+from voice.engines.sphinx_engine import (
+    URGENT_CONFIDENCE,
+    SphinxRecognizer,
+    SphinxTuning,
+    dictionary_lines,
+    tone_share,
+)
 from voice.errors import ContentError
 from voice.grammar import word_graph
 from voice.intent import IntentMatcher
@@ -444,3 +450,17 @@ def test_the_decoder_keeps_the_tuned_number_of_active_hmms(content: Content) -> 
     tuning = SphinxTuning(max_hmms_per_frame=1234)
     recognizer = SphinxRecognizer.for_content(content, load_asr_data(), tuning)
     assert recognizer._decoder.config["maxhmmpf"] == 1234
+
+
+def test_only_the_words_the_grammars_use_are_read_from_the_dictionary(tmp_path: Path) -> None:
+    dictionary = tmp_path / "words.dict"
+    dictionary.write_text("read R EH D\nread(2) R IY D\nred R EH D\nreader R IY D ER", encoding="utf-8")
+    assert dictionary_lines(dictionary, {"read", "reader"}) == [
+        "read R EH D\n", "read(2) R IY D\n", "reader R IY D ER\n"
+    ]
+
+
+def test_the_decoder_knows_the_command_and_garbage_words_and_no_others(recognizer: SphinxRecognizer) -> None:
+    assert recognizer._decoder.lookup_word("hamstring") is not None
+    assert recognizer._decoder.lookup_word(recognizer.garbage[0]) is not None
+    assert recognizer._decoder.lookup_word("aardvark") is None

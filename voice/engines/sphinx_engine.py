@@ -32,6 +32,8 @@ Why it is built this way (figures in docs/recognition.md and from scripts/bench_
   (content/asr.toml, chosen from the development voices by scripts/bench_recognition.py) is
   accepted. The spotting search is cheap (a seventh of the command reading) but off: its margins
   do not tell urgent words from chatter on left-out voices (docs/recognition.md).
+- The decoder loads only the dictionary lines of the words its grammars use (a few hundred of the
+  model's 130,000): the whole dictionary costs the recogniser process about 25 MB.
 - Lattice rescoring (``bestpath``) is off: on FSG searches it returned truncated hypotheses.
 - ``remove_noise`` is set by the model's feat.params; passing ``remove_noise=False`` leaves it on.
 - Cost per frame is set by the model's mixtures more than by the grammar; narrower beams, ``ds``
@@ -45,6 +47,7 @@ import os
 import tempfile
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -155,6 +158,21 @@ def tone_share(samples: npt.NDArray[np.float64]) -> float:
     return float(spectrum[max(0, peak - width) : peak + width + 1].sum()) / total
 
 
+def dictionary_lines(dictionary: Path, vocabulary: set[str]) -> list[str]:
+    """The lines of a pronouncing dictionary for the words of ``vocabulary``, every variant included.
+
+    The model's dictionary holds some 130,000 words; loaded whole it costs the recogniser about
+    20 MB more than the few hundred words the grammars use. It is read a line at a time.
+    """
+    kept = []
+    with dictionary.open(encoding="utf-8") as lines:
+        for line in lines:
+            head = line.split(maxsplit=1)[0] if line.strip() else ""
+            if head.split("(", 1)[0] in vocabulary:
+                kept.append(line if line.endswith("\n") else line + "\n")
+    return kept
+
+
 def spread_db(pcm: bytes) -> float:
     """How far the loud frames (95th percentile) of an utterance stand above its quiet ones (10th), in dB.
 
@@ -246,22 +264,12 @@ class SphinxRecognizer:
 
         self.tuning = tuning or SphinxTuning()
         self._hmm = pocketsphinx.get_model_path("en-us/en-us")
-        try:
-            self._decoder = pocketsphinx.Decoder(
-                hmm=self._hmm,
-                dict=pocketsphinx.get_model_path("en-us/cmudict-en-us.dict"),
-                lm=None,
-                loglevel="FATAL",
-                bestpath=False,
-                beam=self.tuning.beam,
-                wbeam=self.tuning.word_beam,
-                pbeam=self.tuning.phone_beam,
-                maxhmmpf=self.tuning.max_hmms_per_frame,
-                maxwpf=self.tuning.max_words_per_frame,
-                **self._warp(),
-            )
-        except (RuntimeError, ValueError) as error:
-            raise ModelError(f"PocketSphinx cannot load its model in {self._hmm}: {error}") from None
+        full = Path(pocketsphinx.get_model_path("en-us/cmudict-en-us.dict"))
+        with tempfile.TemporaryDirectory(prefix="stretch-coach-dict-") as folder:
+            words = Path(folder) / "words.dict"
+            vocabulary = {*graph.words, *garbage_words}
+            words.write_text("".join(dictionary_lines(full, vocabulary)), encoding="utf-8")
+            self._decoder = self._open_decoder(pocketsphinx, str(words))
         self._add_words(graph.words, pronunciations)
         self.garbage = self._usable_garbage(garbage_words, set(graph.words))
         self.urgent_words = urgent_words
@@ -278,6 +286,24 @@ class SphinxRecognizer:
         self._audio: list[bytes] = []
         self._streaming = False
         self._peak = 0.0
+
+    def _open_decoder(self, pocketsphinx: Any, dictionary: str) -> Any:
+        try:
+            return pocketsphinx.Decoder(
+                hmm=self._hmm,
+                dict=dictionary,
+                lm=None,
+                loglevel="FATAL",
+                bestpath=False,
+                beam=self.tuning.beam,
+                wbeam=self.tuning.word_beam,
+                pbeam=self.tuning.phone_beam,
+                maxhmmpf=self.tuning.max_hmms_per_frame,
+                maxwpf=self.tuning.max_words_per_frame,
+                **self._warp(),
+            )
+        except (RuntimeError, ValueError) as error:
+            raise ModelError(f"PocketSphinx cannot load its model in {self._hmm}: {error}") from None
 
     def _warp(self) -> dict[str, str]:
         """Decoder settings for the front end's frequency warp (none when it is 1.0)."""
