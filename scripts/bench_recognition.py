@@ -10,7 +10,8 @@ urgent reading is decoded at every level of URGENT_LEVELS in the same pass. The 
 figures are averaged over the voices: that is what predicts a stranger's voice. Printed: the
 same table for today's shipped tuning, the tuning of ``main`` before this work (OLD), and the
 leave-one-voice-out choice; per condition, per intent, urgent recall, non-commands to ``none``,
-decode p50/p95, peak memory of the decoding process; then the urgent-word curve (urgent recall
+decode p50/p95 (processor time of the decoding process: what a free core takes, whatever else
+the machine runs), peak memory of the decoding process; then the urgent-word curve (urgent recall
 against false urgent accepts on non-commands as the urgent level moves). Decoded passes are kept
 in ``<set>/.bench/`` so a rerun only decodes new settings (delete it after changing the engine).
 
@@ -56,9 +57,10 @@ SPOTTING_CURVE = (-1300, -1400, -1500, -1600, -1700, -1800, -1900, -2000, -2200)
 """Least margins, the same for every word, at which the spotting curve is printed."""
 SPOTTING_NONE_SPEND = 0.02
 """Share of the training voices' non-commands spotting may take from ``none`` (a false urgent word
-only pauses the coach; the pooled share is below NONE_FLOOR before any spotting)."""
-NONE_FLOOR = 0.93
-"""Tuning keeps only choices that send at least this share of the training voices' non-commands to none."""
+only pauses the coach)."""
+NONE_SPEND = 0.01
+"""Tuning keeps only choices that send to none at least the share of the training voices' non-commands
+the old tuning does, less this (a fixed floor would judge the set, not the choice)."""
 TARGETS = {
     "clean": 0.95,
     "noise10": 0.80,
@@ -96,6 +98,14 @@ SETTINGS = {
     "plain-g6": Setting(replace(OLD, garbage_min_words=6)),
     "plain-w8": Setting(replace(OLD, garbage_weight=1e-8)),
     "urgent-only8": Setting(replace(OLD, urgent_grammar_words=8)),
+    "urgent-only8-h2000": Setting(replace(OLD, urgent_grammar_words=8, max_hmms_per_frame=2000)),
+    "urgent-only8-h1000": Setting(replace(OLD, urgent_grammar_words=8, max_hmms_per_frame=1000)),
+    "urgent-only8-h600": Setting(replace(OLD, urgent_grammar_words=8, max_hmms_per_frame=600)),
+    "urgent-only8-noisy-ns2": Setting(replace(OLD, urgent_grammar_words=8, noisy_suppression=2)),
+    "urgent-only8-noisy-ns1": Setting(replace(OLD, urgent_grammar_words=8, noisy_suppression=1)),
+    "urgent-only8-noisy-ns3": Setting(replace(OLD, urgent_grammar_words=8, noisy_suppression=3)),
+    "urgent-only8-warp104": Setting(replace(OLD, urgent_grammar_words=8, frequency_warp=1.04)),
+    "urgent-only8-warp108": Setting(replace(OLD, urgent_grammar_words=8, frequency_warp=1.08)),
     "ns2-g5": Setting(replace(OLD, garbage_min_words=5), FrontEndSettings(noise_suppression=2)),
     "stream": Setting(replace(OLD, streaming=True)),
     "stream-ns2": Setting(replace(OLD, streaming=True), FrontEndSettings(noise_suppression=2)),
@@ -134,9 +144,9 @@ def _decode_clip(recognizer: Any, matcher: Any, pcm: bytes, front: FrontEndSetti
     recognizer.reset()
     for start in range(0, len(speech), 3200):
         recognizer.accept(speech[start : start + 3200])
-    started = time.perf_counter()
+    started = time.process_time()
     transcript = recognizer.final()
-    record["ms"] = {"first": (time.perf_counter() - started) * 1000}
+    record["ms"] = {"first": (time.process_time() - started) * 1000}
     record["text"] = transcript.text
     if transcript.text:
         intent = matcher.match(transcript.text, transcript.confidence)
@@ -146,14 +156,14 @@ def _decode_clip(recognizer: Any, matcher: Any, pcm: bytes, front: FrontEndSetti
     if prepared is None or len(prepared) > recognizer.tuning.barge_in_max_seconds * 32000:
         return record
     for level in set(URGENT_LEVELS) - {0}:
-        began = time.perf_counter()
+        began = time.process_time()
         words = (
             transcript.barge_in
             if level == recognizer.tuning.barge_in_garbage_words
             else recognizer.command_words(recognizer.reading(prepared, level))
         )
         if level != recognizer.tuning.barge_in_garbage_words:
-            record["ms"][str(level)] = (time.perf_counter() - began) * 1000
+            record["ms"][str(level)] = (time.process_time() - began) * 1000
         if recognizer.urgent_words & set(words.split()):
             record["urgent"][str(level)] = matcher.match(words, URGENT_CONFIDENCE).name
     return record
@@ -167,9 +177,9 @@ def _spot_clip(recognizer: Any, matcher: Any, pcm: bytes) -> dict[str, Any]:
     prepared = recognizer.prepared(speech_span(pcm) or b"")
     if prepared is None:
         return {}
-    started = time.perf_counter()
+    started = time.process_time()
     margins = recognizer.spotting(prepared)
-    spent = (time.perf_counter() - started) * 1000
+    spent = (time.process_time() - started) * 1000
     intents = {word: matcher.match(word, URGENT_CONFIDENCE).name for word in recognizer.urgent_words}
     return {"margins": margins, "ms": spent, "intents": intents}
 
@@ -356,10 +366,10 @@ def metrics(items: Scored) -> dict[str, float | None]:
     return out
 
 
-def objective(items: Scored) -> float:
+def objective(items: Scored, none_floor: float) -> float:
     """What tuning maximises: command accuracy plus half the urgent recall, if non-commands stay none."""
     found = metrics(items)
-    if (found["none"] or 0.0) < NONE_FLOOR:
+    if (found["none"] or 0.0) < none_floor:
         return -2.0 + (found["none"] or 0.0)
     return (found["all"] or 0.0) + 0.5 * (found["urgent all"] or 0.0)
 
@@ -370,10 +380,13 @@ def leave_one_voice_out(
     """Per left-out voice: its metrics under the choice tuned on the others; decode times; the choices."""
     voices = sorted({label["voice"] for label in labels} - {""})
     scored = {choice: score(labels, passes, choice) for choice in choices}
+    old = score(labels, passes, Choice("plain", 0))
     folds, times, picked = [], [], {}
     for voice in voices:
+        floor = (metrics([item for item in old if item[0]["voice"] != voice])["none"] or 0.0) - NONE_SPEND
         best = max(
-            choices, key=lambda c: objective([item for item in scored[c] if item[0]["voice"] != voice])
+            choices,
+            key=lambda c: objective([item for item in scored[c] if item[0]["voice"] != voice], floor),
         )
         held = [item for item in scored[best] if item[0]["voice"] in (voice, "")]
         folds.append(metrics(held))

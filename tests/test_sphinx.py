@@ -11,7 +11,13 @@ import pytest
 from tests.conftest import requires_espeak
 from voice.content import Content, load_content
 from voice.engines.asr_data import AsrData, load_asr_data
-from voice.engines.sphinx_engine import URGENT_CONFIDENCE, SphinxRecognizer, SphinxTuning, tone_share
+from voice.engines.sphinx_engine import (
+    URGENT_CONFIDENCE,
+    SphinxRecognizer,
+    SphinxTuning,
+    dictionary_lines,
+    tone_share,
+)
 from voice.errors import ContentError
 from voice.grammar import word_graph
 from voice.intent import IntentMatcher
@@ -418,3 +424,43 @@ def test_the_urgent_only_reading_finds_a_stop_the_commands_reading_missed_and_le
             if urgent.final().text:
                 taken.append(sentence)
     assert rejected >= 3 and len(taken) <= 1, taken
+
+
+@requires_espeak
+@pytest.mark.audio
+def test_a_rejected_utterance_is_decoded_twice_at_most(content: Content, speech_dir: Path) -> None:
+    """With the urgent-only reading on, the barge-in reading would look for the same urgent phrases
+    against the same garbage path again: it is neither built nor decoded."""
+    recognizer = SphinxRecognizer.for_content(content, load_asr_data(), SphinxTuning(urgent_grammar_words=8))
+    decodes = []
+    decode = recognizer._decode
+
+    def counted(search: str, pcm: bytes) -> list[str]:  # a spy on the real decoder
+        decodes.append(search)
+        return decode(search, pcm)
+
+    recognizer._decode = counted  # type: ignore[method-assign]
+    recognizer.accept(spoken(speech_dir, "i think it is going to rain today"))
+    transcript = recognizer.final()
+    assert transcript.text == "" and transcript.barge_in == ""
+    assert len(decodes) == 2, decodes
+
+
+def test_the_decoder_keeps_the_tuned_number_of_active_hmms(content: Content) -> None:
+    tuning = SphinxTuning(max_hmms_per_frame=1234)
+    recognizer = SphinxRecognizer.for_content(content, load_asr_data(), tuning)
+    assert recognizer._decoder.config["maxhmmpf"] == 1234
+
+
+def test_only_the_words_the_grammars_use_are_read_from_the_dictionary(tmp_path: Path) -> None:
+    dictionary = tmp_path / "words.dict"
+    dictionary.write_text("read R EH D\nread(2) R IY D\nred R EH D\nreader R IY D ER", encoding="utf-8")
+    assert dictionary_lines(dictionary, {"read", "reader"}) == [
+        "read R EH D\n", "read(2) R IY D\n", "reader R IY D ER\n"
+    ]
+
+
+def test_the_decoder_knows_the_command_and_garbage_words_and_no_others(recognizer: SphinxRecognizer) -> None:
+    assert recognizer._decoder.lookup_word("hamstring") is not None
+    assert recognizer._decoder.lookup_word(recognizer.garbage[0]) is not None
+    assert recognizer._decoder.lookup_word("aardvark") is None

@@ -32,6 +32,8 @@ Why it is built this way (figures in docs/recognition.md and from scripts/bench_
   (content/asr.toml, chosen from the development voices by scripts/bench_recognition.py) is
   accepted. The spotting search is cheap (a seventh of the command reading) but off: its margins
   do not tell urgent words from chatter on left-out voices (docs/recognition.md).
+- The decoder loads only the dictionary lines of the words its grammars use (a few hundred of the
+  model's 130,000): the whole dictionary costs the recogniser process about 25 MB.
 - Lattice rescoring (``bestpath``) is off: on FSG searches it returned truncated hypotheses.
 - ``remove_noise`` is set by the model's feat.params; passing ``remove_noise=False`` leaves it on.
 - Cost per frame is set by the model's mixtures more than by the grammar; narrower beams, ``ds``
@@ -45,6 +47,7 @@ import os
 import tempfile
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -67,6 +70,15 @@ GRAMMAR_HIT_CONFIDENCE = 0.9
 path is taken as this sure: above the coach's confirmation threshold, so a heard exercise name is not
 asked about again."""
 
+FRAME_SAMPLES = 160
+"""10 ms at 16 kHz: the frames the level spread is measured over."""
+BLOCK_BYTES = 2 * FRAME_SAMPLES
+"""WebRTC's suppressor takes exactly 10 ms of 16-bit audio at a time."""
+LEAD_IN_BLOCKS = 20
+"""The first 200 ms of an utterance (within the endpointer's 250 ms pre-roll) hold no speech."""
+PRIMING_ROUNDS = 5
+"""Times the lead-in is played to a fresh suppressor before the utterance: a second of noise."""
+
 SEARCH = "commands"
 SPOTTING_SEARCH = "urgent-spotting"
 SPOTTING_FLOOR = 1e-50
@@ -86,6 +98,18 @@ class SphinxTuning:
     """Word-exit pruning beam."""
     phone_beam: float = 1e-60
     """Phone-transition pruning beam."""
+    max_hmms_per_frame: int = 30000
+    """Most HMMs kept active in a frame (PocketSphinx's ``maxhmmpf``; its default is 30000)."""
+    max_words_per_frame: int = -1
+    """Most distinct words that may end in a frame (``maxwpf``; -1: no limit)."""
+    frequency_warp: float = 1.0
+    """Frequency warp of the front end (inverse linear; 1.0: none): above 1 fits shorter vocal tracts."""
+    noisy_suppression: int = 0
+    """WebRTC noise suppression level (1-4; 0: off) for utterances heard in noise (``noisy_below_db``)."""
+    noisy_below_db: float = 22.0
+    """An utterance is heard in noise when its loud frames are less than this above its quiet ones
+    (synthetic speech on the development voices: clean 57-75 dB, far 23-25, 20 dB noise 26-31,
+    10 dB noise 15-21)."""
     garbage_weight: float = 1e-6
     """Prior probability of the garbage path against the commands."""
     garbage_loop: float = 1e-8
@@ -132,6 +156,52 @@ def tone_share(samples: npt.NDArray[np.float64]) -> float:
     peak = int(np.argmax(spectrum))
     width = max(1, round(40 * len(samples) / TARGET_RATE))
     return float(spectrum[max(0, peak - width) : peak + width + 1].sum()) / total
+
+
+def dictionary_lines(dictionary: Path, vocabulary: set[str]) -> list[str]:
+    """The lines of a pronouncing dictionary for the words of ``vocabulary``, every variant included.
+
+    The model's dictionary holds some 130,000 words; loaded whole it costs the recogniser about
+    20 MB more than the few hundred words the grammars use. It is read a line at a time.
+    """
+    kept = []
+    with dictionary.open(encoding="utf-8") as lines:
+        for line in lines:
+            head = line.split(maxsplit=1)[0] if line.strip() else ""
+            if head.split("(", 1)[0] in vocabulary:
+                kept.append(line if line.endswith("\n") else line + "\n")
+    return kept
+
+
+def spread_db(pcm: bytes) -> float:
+    """How far the loud frames (95th percentile) of an utterance stand above its quiet ones (10th), in dB.
+
+    An utterance comes with the lead-in before the speech and the quiet that ended it, so its quiet
+    frames tell the background and its loud ones the speech: a low spread means speech in noise.
+    """
+    samples = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
+    frames = len(samples) // FRAME_SAMPLES
+    if frames < 10:
+        return float("inf")
+    power = np.mean(samples[: frames * FRAME_SAMPLES].reshape(frames, FRAME_SAMPLES) ** 2, axis=1)
+    levels = 10 * np.log10(power + 1.0)
+    return float(np.percentile(levels, 95) - np.percentile(levels, 10))
+
+
+def suppressed(pcm: bytes, level: int) -> bytes:
+    """The utterance through WebRTC noise suppression, the suppressor first primed on its lead-in.
+
+    A fresh suppressor needs about a second of sound to learn the noise; the lead-in before the
+    speech is that noise, so it is played to the suppressor a few times before the utterance.
+    """
+    from webrtc_noise_gain import AudioProcessor
+
+    processor = AudioProcessor(0, level)
+    blocks = [pcm[i : i + BLOCK_BYTES] for i in range(0, len(pcm) - BLOCK_BYTES + 1, BLOCK_BYTES)]
+    for block in blocks[:LEAD_IN_BLOCKS] * PRIMING_ROUNDS:
+        processor.Process10ms(block)
+    cleaned = b"".join(processor.Process10ms(block).audio for block in blocks)
+    return cleaned + pcm[len(cleaned) :]
 
 
 def _transitions(
@@ -194,19 +264,12 @@ class SphinxRecognizer:
 
         self.tuning = tuning or SphinxTuning()
         self._hmm = pocketsphinx.get_model_path("en-us/en-us")
-        try:
-            self._decoder = pocketsphinx.Decoder(
-                hmm=self._hmm,
-                dict=pocketsphinx.get_model_path("en-us/cmudict-en-us.dict"),
-                lm=None,
-                loglevel="FATAL",
-                bestpath=False,
-                beam=self.tuning.beam,
-                wbeam=self.tuning.word_beam,
-                pbeam=self.tuning.phone_beam,
-            )
-        except (RuntimeError, ValueError) as error:
-            raise ModelError(f"PocketSphinx cannot load its model in {self._hmm}: {error}") from None
+        full = Path(pocketsphinx.get_model_path("en-us/cmudict-en-us.dict"))
+        with tempfile.TemporaryDirectory(prefix="stretch-coach-dict-") as folder:
+            words = Path(folder) / "words.dict"
+            vocabulary = {*graph.words, *garbage_words}
+            words.write_text("".join(dictionary_lines(full, vocabulary)), encoding="utf-8")
+            self._decoder = self._open_decoder(pocketsphinx, str(words))
         self._add_words(graph.words, pronunciations)
         self.garbage = self._usable_garbage(garbage_words, set(graph.words))
         self.urgent_words = urgent_words
@@ -216,13 +279,37 @@ class SphinxRecognizer:
         self._urgent_searches: set[str] = set()
         self._graph = graph
         self._searches: dict[int, str] = {}
-        for min_words in (self.tuning.garbage_min_words, self.tuning.urgent_garbage_words,
-                          self.tuning.barge_in_garbage_words):
+        barge_in = 0 if self._barge_in_read() else self.tuning.barge_in_garbage_words
+        for min_words in (self.tuning.garbage_min_words, self.tuning.urgent_garbage_words, barge_in):
             if min_words and (self.garbage or not self._searches):
                 self._search(min_words)
         self._audio: list[bytes] = []
         self._streaming = False
         self._peak = 0.0
+
+    def _open_decoder(self, pocketsphinx: Any, dictionary: str) -> Any:
+        try:
+            return pocketsphinx.Decoder(
+                hmm=self._hmm,
+                dict=dictionary,
+                lm=None,
+                loglevel="FATAL",
+                bestpath=False,
+                beam=self.tuning.beam,
+                wbeam=self.tuning.word_beam,
+                pbeam=self.tuning.phone_beam,
+                maxhmmpf=self.tuning.max_hmms_per_frame,
+                maxwpf=self.tuning.max_words_per_frame,
+                **self._warp(),
+            )
+        except (RuntimeError, ValueError) as error:
+            raise ModelError(f"PocketSphinx cannot load its model in {self._hmm}: {error}") from None
+
+    def _warp(self) -> dict[str, str]:
+        """Decoder settings for the front end's frequency warp (none when it is 1.0)."""
+        if self.tuning.frequency_warp == 1.0:
+            return {}
+        return {"warp_type": "inverse_linear", "warp_params": f"{self.tuning.frequency_warp:g}"}
 
     def _search(self, min_words: int) -> str:
         """The commands search whose garbage path takes at least ``min_words`` words (made on first use)."""
@@ -403,6 +490,12 @@ class SphinxRecognizer:
             return None
         return self._conditioned(samples)
 
+    def denoised(self, pcm: bytes) -> bytes:
+        """The utterance with its noise suppressed when it was heard in noise, else as it came."""
+        if not self.tuning.noisy_suppression or spread_db(pcm) >= self.tuning.noisy_below_db:
+            return pcm
+        return suppressed(pcm, self.tuning.noisy_suppression)
+
     def reading(self, prepared: bytes, garbage_min_words: int) -> list[str]:
         """The words of a prepared utterance, read with a garbage path of at least that many words."""
         return self._decode(self._search(garbage_min_words), prepared)
@@ -414,6 +507,18 @@ class SphinxRecognizer:
             return ""
         return self.command_words(self.reading(prepared, min_words))
 
+    def _barge_in_read(self) -> bool:
+        """Whether an earlier reading of a rejected utterance already stands for the barge-in reading.
+
+        The urgent-only reading offers the same urgent phrases against a garbage path at least as
+        dear, without the other commands to lose to, so a barge-in reading after it finds nothing
+        more (and would cost a third decode)."""
+        tuning = self.tuning
+        same_urgent = tuning.urgent_garbage_words == tuning.barge_in_garbage_words
+        urgent_only = self._urgent_graph is not None and bool(self.garbage)
+        as_dear = tuning.urgent_grammar_words >= tuning.barge_in_garbage_words > 0
+        return same_urgent or (urgent_only and as_dear)
+
     def final(self) -> Transcript:
         """Decode the collected utterance; garbage-path results come back as "" (with a second reading).
 
@@ -424,7 +529,7 @@ class SphinxRecognizer:
         streamed = self._end_stream()
         pcm = b"".join(self._audio)
         self._audio.clear()
-        prepared = self.prepared(pcm)
+        prepared = self.prepared(self.denoised(pcm))
         if prepared is None:
             return Transcript("", 0.0, (time.perf_counter() - started) * 1000)
         first = streamed if self.tuning.streaming else self.reading(prepared, self.tuning.garbage_min_words)
@@ -440,10 +545,8 @@ class SphinxRecognizer:
         urgent = self._second_reading(prepared, self.tuning.urgent_garbage_words)
         if self.urgent_words & set(urgent.split()):
             return Transcript(urgent, URGENT_CONFIDENCE, (time.perf_counter() - started) * 1000)
-        barge_in = (
-            urgent
-            if self.tuning.urgent_garbage_words == self.tuning.barge_in_garbage_words
-            else self._second_reading(prepared, self.tuning.barge_in_garbage_words)
+        barge_in = urgent if self._barge_in_read() else self._second_reading(
+            prepared, self.tuning.barge_in_garbage_words
         )
         spent = (time.perf_counter() - started) * 1000
         return Transcript("", 0.0, spent, barge_in, " ".join(first))
