@@ -13,7 +13,8 @@ from tests.test_sphinx import pink, spoken
 from voice.content import Content, load_content
 from voice.endpoint import speech_span
 from voice.engines.asr_data import load_asr_data
-from voice.engines.sphinx_engine import SphinxRecognizer, SphinxTuning, spread_db, suppressed
+from voice.engines.sphinx_engine import SphinxRecognizer, SphinxTuning
+from voice.frontend import level_spread_db, suppressed
 from voice.intent import IntentMatcher
 from voice.pcm import TARGET_RATE as RATE
 from voice.recognize import recognize_pcm
@@ -53,11 +54,11 @@ def test_the_level_spread_tells_speech_in_noise_from_clean_speech(speech_dir: Pa
     noisy = speech_span(spoken(speech_dir, "start the hamstring stretch", snr_db=8.0))
     assert clean is not None and noisy is not None
     tuning = SphinxTuning()
-    assert spread_db(clean) > tuning.noisy_below_db + 10 > spread_db(noisy) + 10
+    assert level_spread_db(clean) > tuning.noisy_below_db + 10 > level_spread_db(noisy) + 10
 
 
 def test_a_clip_too_short_to_measure_counts_as_clean() -> None:
-    assert spread_db(b"\x01\x00" * 100) == float("inf")
+    assert level_spread_db(b"\x01\x00" * 100) == float("inf")
 
 
 def test_suppression_quietens_noise_keeps_the_length_and_leaves_loud_sound_loud() -> None:

@@ -1,14 +1,22 @@
-"""Cleaning the sound before the endpointer and the recogniser: WebRTC noise suppression and gain."""
+"""Cleaning the sound before the recogniser: WebRTC noise suppression and gain, and when it is needed."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from voice.pcm import TARGET_RATE
 
-BLOCK_BYTES = 2 * TARGET_RATE // 100
+FRAME = TARGET_RATE // 100
+"""Samples in 10 ms: WebRTC's block, and the frames an utterance's level spread is measured over."""
+BLOCK_BYTES = 2 * FRAME
 """WebRTC's processor takes exactly 10 ms of 16-bit mono 16 kHz audio at a time."""
+LEAD_IN_BLOCKS = 20
+"""The first 200 ms of an utterance (within the endpointer's 250 ms pre-roll) hold no speech."""
+PRIMING_ROUNDS = 5
+"""Times the lead-in is played to a fresh suppressor before the utterance: a second of noise."""
 
 
 @dataclass(frozen=True)
@@ -68,3 +76,34 @@ def cleaned(pcm: bytes, settings: FrontEndSettings) -> bytes:
     """A whole recording through a fresh front end (the same length as it came in)."""
     front = FrontEnd(settings)
     return front.process(pcm) + front.flush()
+
+
+def level_spread_db(pcm: bytes) -> float:
+    """How far the loud frames (95th percentile) of an utterance stand above its quiet ones (10th), in dB.
+
+    An utterance comes with the lead-in before the speech and the quiet that ended it, so its quiet
+    frames tell the background and its loud ones the speech: a low spread means speech in noise.
+    """
+    samples = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
+    frames = len(samples) // FRAME
+    if frames < 10:
+        return float("inf")
+    power = np.mean(samples[: frames * FRAME].reshape(frames, FRAME) ** 2, axis=1)
+    levels = 10 * np.log10(power + 1.0)
+    return float(np.percentile(levels, 95) - np.percentile(levels, 10))
+
+
+def suppressed(pcm: bytes, level: int) -> bytes:
+    """The utterance through WebRTC noise suppression, the suppressor first primed on its lead-in.
+
+    A fresh suppressor needs about a second of sound to learn the noise; the lead-in before the
+    speech is that noise, so it is played to the suppressor a few times before the utterance.
+    """
+    from webrtc_noise_gain import AudioProcessor
+
+    processor = AudioProcessor(0, level)
+    blocks = [pcm[i : i + BLOCK_BYTES] for i in range(0, len(pcm) - BLOCK_BYTES + 1, BLOCK_BYTES)]
+    for block in blocks[:LEAD_IN_BLOCKS] * PRIMING_ROUNDS:
+        processor.Process10ms(block)
+    cleaned = b"".join(processor.Process10ms(block).audio for block in blocks)
+    return cleaned + pcm[len(cleaned) :]

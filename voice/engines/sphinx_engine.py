@@ -68,6 +68,7 @@ from voice.asr import POCKETSPHINX, Transcript
 from voice.content import URGENT_INTENTS, Content
 from voice.engines.asr_data import AsrData
 from voice.errors import ContentError, ModelError
+from voice.frontend import level_spread_db, suppressed
 from voice.grammar import WordGraph, word_graph
 from voice.pcm import TARGET_RATE
 
@@ -80,15 +81,6 @@ GRAMMAR_HIT_CONFIDENCE = 0.9
 """PocketSphinx's grammar search gives no usable confidence of its own. A command that beat the garbage
 path is taken as this sure: above the coach's confirmation threshold, so a heard exercise name is not
 asked about again."""
-
-FRAME_SAMPLES = 160
-"""10 ms at 16 kHz: the frames the level spread is measured over."""
-BLOCK_BYTES = 2 * FRAME_SAMPLES
-"""WebRTC's suppressor takes exactly 10 ms of 16-bit audio at a time."""
-LEAD_IN_BLOCKS = 20
-"""The first 200 ms of an utterance (within the endpointer's 250 ms pre-roll) hold no speech."""
-PRIMING_ROUNDS = 5
-"""Times the lead-in is played to a fresh suppressor before the utterance: a second of noise."""
 
 SEARCH = "commands"
 SPOTTING_SEARCH = "urgent-spotting"
@@ -176,7 +168,7 @@ def dictionary_lines(dictionary: Path, vocabulary: set[str]) -> list[str]:
     """The lines of a pronouncing dictionary for the words of ``vocabulary``, every variant included.
 
     The model's dictionary holds some 130,000 words; loaded whole it costs the recogniser about
-    20 MB more than the few hundred words the grammars use. It is read a line at a time.
+    25 MB more than the few hundred words the grammars use. It is read a line at a time.
     """
     kept = []
     with dictionary.open(encoding="utf-8") as lines:
@@ -185,37 +177,6 @@ def dictionary_lines(dictionary: Path, vocabulary: set[str]) -> list[str]:
             if head.split("(", 1)[0] in vocabulary:
                 kept.append(line if line.endswith("\n") else line + "\n")
     return kept
-
-
-def spread_db(pcm: bytes) -> float:
-    """How far the loud frames (95th percentile) of an utterance stand above its quiet ones (10th), in dB.
-
-    An utterance comes with the lead-in before the speech and the quiet that ended it, so its quiet
-    frames tell the background and its loud ones the speech: a low spread means speech in noise.
-    """
-    samples = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
-    frames = len(samples) // FRAME_SAMPLES
-    if frames < 10:
-        return float("inf")
-    power = np.mean(samples[: frames * FRAME_SAMPLES].reshape(frames, FRAME_SAMPLES) ** 2, axis=1)
-    levels = 10 * np.log10(power + 1.0)
-    return float(np.percentile(levels, 95) - np.percentile(levels, 10))
-
-
-def suppressed(pcm: bytes, level: int) -> bytes:
-    """The utterance through WebRTC noise suppression, the suppressor first primed on its lead-in.
-
-    A fresh suppressor needs about a second of sound to learn the noise; the lead-in before the
-    speech is that noise, so it is played to the suppressor a few times before the utterance.
-    """
-    from webrtc_noise_gain import AudioProcessor
-
-    processor = AudioProcessor(0, level)
-    blocks = [pcm[i : i + BLOCK_BYTES] for i in range(0, len(pcm) - BLOCK_BYTES + 1, BLOCK_BYTES)]
-    for block in blocks[:LEAD_IN_BLOCKS] * PRIMING_ROUNDS:
-        processor.Process10ms(block)
-    cleaned = b"".join(processor.Process10ms(block).audio for block in blocks)
-    return cleaned + pcm[len(cleaned) :]
 
 
 def _transitions(
@@ -281,8 +242,11 @@ class SphinxRecognizer:
         full = Path(pocketsphinx.get_model_path("en-us/cmudict-en-us.dict"))
         with tempfile.TemporaryDirectory(prefix="stretch-coach-dict-") as folder:
             words = Path(folder) / "words.dict"
-            vocabulary = {*graph.words, *garbage_words}
-            words.write_text("".join(dictionary_lines(full, vocabulary)), encoding="utf-8")
+            try:
+                lines = dictionary_lines(full, {*graph.words, *garbage_words})
+            except OSError as error:
+                raise ModelError(f"PocketSphinx cannot read {full}: {error.strerror}") from None
+            words.write_text("".join(lines), encoding="utf-8")
             self._decoder = self._open_decoder(pocketsphinx, str(words))
         self._add_words(graph.words, pronunciations)
         self.garbage = self._usable_garbage(garbage_words, set(graph.words))
@@ -506,7 +470,7 @@ class SphinxRecognizer:
 
     def denoised(self, pcm: bytes) -> bytes:
         """The utterance with its noise suppressed when it was heard in noise, else as it came."""
-        if not self.tuning.noisy_suppression or spread_db(pcm) >= self.tuning.noisy_below_db:
+        if not self.tuning.noisy_suppression or level_spread_db(pcm) >= self.tuning.noisy_below_db:
             return pcm
         return suppressed(pcm, self.tuning.noisy_suppression)
 
