@@ -7,11 +7,9 @@ from typing import Any
 
 import numpy as np
 
-from voice.pcm import TARGET_RATE
+from voice.endpoint import FRAME, FRAME_BYTES, frame_level
 
-FRAME = TARGET_RATE // 100
-"""Samples in 10 ms: WebRTC's block, and the frames an utterance's level spread is measured over."""
-BLOCK_BYTES = 2 * FRAME
+BLOCK_BYTES = FRAME_BYTES
 """WebRTC's processor takes exactly 10 ms of 16-bit mono 16 kHz audio at a time."""
 LEAD_IN_BLOCKS = 20
 """The first 200 ms of an utterance (within the endpointer's 250 ms pre-roll) hold no speech."""
@@ -88,8 +86,7 @@ def level_spread_db(pcm: bytes) -> float:
     frames = len(samples) // FRAME
     if frames < 10:
         return float("inf")
-    power = np.mean(samples[: frames * FRAME].reshape(frames, FRAME) ** 2, axis=1)
-    levels = 10 * np.log10(power + 1.0)
+    levels = [frame_level(frame) for frame in samples[: frames * FRAME].reshape(frames, FRAME)]
     return float(np.percentile(levels, 95) - np.percentile(levels, 10))
 
 
@@ -99,11 +96,7 @@ def suppressed(pcm: bytes, level: int) -> bytes:
     A fresh suppressor needs about a second of sound to learn the noise; the lead-in before the
     speech is that noise, so it is played to the suppressor a few times before the utterance.
     """
-    from webrtc_noise_gain import AudioProcessor
-
-    processor = AudioProcessor(0, level)
-    blocks = [pcm[i : i + BLOCK_BYTES] for i in range(0, len(pcm) - BLOCK_BYTES + 1, BLOCK_BYTES)]
-    for block in blocks[:LEAD_IN_BLOCKS] * PRIMING_ROUNDS:
-        processor.Process10ms(block)
-    cleaned = b"".join(processor.Process10ms(block).audio for block in blocks)
-    return cleaned + pcm[len(cleaned) :]
+    front = FrontEnd(FrontEndSettings(noise_suppression=level))
+    front.process(pcm[: LEAD_IN_BLOCKS * BLOCK_BYTES] * PRIMING_ROUNDS)
+    front.flush()
+    return front.process(pcm) + front.flush()

@@ -103,8 +103,6 @@ class SphinxTuning:
     """Phone-transition pruning beam."""
     max_hmms_per_frame: int = 30000
     """Most HMMs kept active in a frame (PocketSphinx's ``maxhmmpf``; its default is 30000)."""
-    max_words_per_frame: int = -1
-    """Most distinct words that may end in a frame (``maxwpf``; -1: no limit)."""
     frequency_warp: float = 1.0
     """Frequency warp of the front end (inverse linear; 1.0: none): above 1 fits shorter vocal tracts.
     1.08 gains in 20 dB noise and loses far speech, and takes more commands for another that moves on."""
@@ -277,7 +275,6 @@ class SphinxRecognizer:
                 wbeam=self.tuning.word_beam,
                 pbeam=self.tuning.phone_beam,
                 maxhmmpf=self.tuning.max_hmms_per_frame,
-                maxwpf=self.tuning.max_words_per_frame,
                 **self._warp(),
             )
         except (RuntimeError, ValueError) as error:
