@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -37,29 +36,12 @@ from voice.content import Content, load_content
 from voice.numbers import number_words
 from voice.pcm import TARGET_RATE, read_wav, resample
 from voice.testing.audio import noise, write_wav
+from voice.testing.voices import DEV_VOICES, missing_packages, speak
 
 Audio = npt.NDArray[np.float64]
 RATE = TARGET_RATE
 
-VOICES = (
-    "espeak-ng:en-us",
-    "espeak-ng:en-gb+f3",
-    "espeak-ng:en-gb-x-rp+m3",
-    "espeak-ng:en-029",
-    "espeak-ng:en-us-nyc+f2",
-    "espeak-ng:en-gb-x-gbclan",
-    "espeak-ng:en-gb-x-gbcwmd+f4",
-    "espeak-ng:en-us+klatt",
-    "espeak-ng:en-uk+m7",
-    "flite:kal",
-    "flite:kal16",
-    "flite:rms",
-    "festival:kal_diphone",
-    "festival:ked_diphone",
-)
-"""Synthesiser:voice of every speaker. Voices kept for acceptance tests are deliberately absent."""
-SYNTHESISERS = {"espeak-ng": "espeak-ng", "flite": "flite", "festival": "text2wave"}
-"""The program each synthesiser (also its Debian package's name) is run as."""
+VOICES = DEV_VOICES
 
 CHATTER = [
     "what time is it",
@@ -212,7 +194,7 @@ def _start_phrases(content: Content, rng: random.Random, per_exercise: int) -> l
     """(text, exercise) pairs using ``per_exercise`` different names of every exercise."""
     chosen = []
     for exercise_id, names in _exercise_names(content).items():
-        phrases = [p.text for p in content.phrases if p.exercise == exercise_id]
+        phrases = [p.text for p in content.spoken_phrases if p.exercise == exercise_id]
         usable = [name for name in names if any(f" {name} " in f" {text} " for text in phrases)]
         for name in rng.sample(usable, min(per_exercise, len(usable))):
             chosen.append((rng.choice([t for t in phrases if f" {name} " in f" {t} "]), exercise_id))
@@ -223,8 +205,8 @@ def _command_sentences(content: Content, voice: str, rng: random.Random, per_exe
     """One phrasing of every intent (two of the urgent ones) and ``per_exercise`` starts of every exercise."""
     tag = _voice_tag(voice)
     sentences = []
-    for intent in sorted({p.intent for p in content.phrases} - {"start", "none"}):
-        texts = sorted({p.text for p in content.phrases if p.intent == intent})
+    for intent in sorted({p.intent for p in content.spoken_phrases} - {"start", "none"}):
+        texts = sorted({p.text for p in content.spoken_phrases if p.intent == intent})
         picked = rng.sample(texts, min(2 if intent in URGENT_EXTRA else 1, len(texts)))
         sentences += [
             Spoken(f"{tag}-{intent}-{i}", text, intent, None, "command") for i, text in enumerate(picked)
@@ -251,30 +233,9 @@ def _spoken_by(voice: str, content: Content, rng: random.Random, per_exercise: i
     ]
 
 
-def _synthesiser_command(voice: str, text: str, raw: Path) -> tuple[list[str], str | None]:
-    """(command line, standard input) that writes ``text`` spoken by ``voice`` to ``raw``."""
-    program, name = voice.split(":", 1)
-    if program == "espeak-ng":
-        return ["espeak-ng", "-v", name, "-s", "160", "-w", str(raw), text], None
-    if program == "flite":
-        return ["flite", "-voice", name, "-t", text, "-o", str(raw)], None
-    return ["text2wave", "-eval", f"(voice_{name})", "-o", str(raw)], text
-
-
 def synthesise(spoken: Spoken, workdir: Path) -> Audio:
     """Speech as 16 kHz float samples, tempo and pitch applied (exact silence trimmed off the ends)."""
-    raw = workdir / f"{spoken.id}.raw.wav"
-    command, stdin = _synthesiser_command(spoken.voice, spoken.text, raw)
-    subprocess.run(command, input=stdin, text=True, check=True, capture_output=True)
-    if spoken.tempo != 1.0 or spoken.cents:
-        shaped = workdir / f"{spoken.id}.shaped.wav"
-        effect = ["tempo", "-s", str(spoken.tempo), "pitch", str(spoken.cents)]
-        subprocess.run(["sox", str(raw), str(shaped), *effect], check=True, capture_output=True)
-        shaped.replace(raw)
-    samples = read_wav(raw).astype(np.float64)
-    raw.unlink()
-    loud = np.flatnonzero(np.abs(samples) > 1e-4)
-    return samples[loud[0] : loud[-1] + 1] if len(loud) else samples
+    return speak(spoken.voice, spoken.text, workdir / f"{spoken.id}.raw.wav", spoken.tempo, spoken.cents)
 
 
 def _pad(samples: Audio, rng: random.Random) -> Audio:
@@ -550,11 +511,6 @@ def _conditions(spoken: Spoken, index: int) -> tuple[str, ...]:
     return ("clean", others[index % len(others)])
 
 
-def _missing_packages(voices: Sequence[str]) -> list[str]:
-    programs = {"sox": "sox", **{v.split(":")[0]: SYNTHESISERS[v.split(":")[0]] for v in voices}}
-    return [package for package, program in programs.items() if shutil.which(program) is None]
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Generate the set and its manifest; returns the exit status."""
     args = parse_args(argv)
@@ -563,7 +519,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if unknown:
         print(f"make_dev_audio: unknown voice {unknown[0]}; choose from {', '.join(VOICES)}", file=sys.stderr)
         return 1
-    missing = _missing_packages(voices)
+    missing = missing_packages(voices)
     if missing:
         print(f"make_dev_audio: needs {' '.join(missing)} (scripts/setup.sh --bench)", file=sys.stderr)
         return 1
