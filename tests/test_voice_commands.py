@@ -43,7 +43,7 @@ def simulate(script: str) -> list[dict[str, Any]]:
 @pytest.mark.parametrize(
     ("words", "intent"),
     [("louder", "louder"), ("speak up", "louder"), ("a bit louder", "louder"), ("turn it up", "louder"),
-     ("quieter", "quieter"), ("softer please", "quieter"), ("too loud", "quieter")],
+     ("quieter", "quieter"), ("quieter please", "quieter"), ("too loud", "quieter")],
 )
 def test_volume_phrases_are_commands(words: str, intent: str) -> None:
     assert MATCHER.match(words).name == intent

@@ -131,6 +131,8 @@ class Phrase:
     """Intent name (see INTENTS), or ``none`` for a sentence known so as not to be mistaken."""
     exercise: str | None = None
     """Exercise id when the intent is ``start``."""
+    spoken: bool = True
+    """Offered to the recognisers; False for a typed-only phrase (it sounds too like an urgent word)."""
 
 
 URGENT_INTENTS = ("pain", "stop", "pause")
@@ -264,6 +266,11 @@ class Content:
             if exercise.id == exercise_id:
                 return exercise
         raise KeyError(exercise_id)
+
+    @property
+    def spoken_phrases(self) -> tuple[Phrase, ...]:
+        """The phrases the recognisers are offered (all but the typed-only ones)."""
+        return tuple(phrase for phrase in self.phrases if phrase.spoken)
 
     @property
     def vocabulary(self) -> tuple[str, ...]:
@@ -490,13 +497,14 @@ def _compile_phrases(path: Path, data: dict[str, Any], exercises: tuple[Exercise
     phrases: dict[str, Phrase] = {}
     for intent in INTENTS:
         intent_reader = _Reader(path, "intents", intents).section(intent, f"intent '{intent}'")
-        for template in intent_reader.texts("templates"):
-            try:
-                sentences = expand(template)
-            except TemplateError as error:
-                raise intent_reader.fail(f"template '{template}': {error}") from None
-            for sentence in sentences:
-                _add_phrases(phrases, intent, sentence, names_by_exercise, intent_reader)
+        for key, spoken in (("templates", True), ("typed", False)):
+            for template in intent_reader.texts(key, ... if spoken else []):
+                try:
+                    sentences = expand(template)
+                except TemplateError as error:
+                    raise intent_reader.fail(f"template '{template}': {error}") from None
+                for sentence in sentences:
+                    _add_phrases(phrases, Phrase(sentence, intent), names_by_exercise, intent_reader, spoken)
         intent_reader.reject_unknown()
     return tuple(phrases.values())
 
@@ -506,23 +514,24 @@ def _meaning(phrase: Phrase) -> str:
 
 
 def _add_phrases(
-    phrases: dict[str, Phrase], intent: str, sentence: str,
-    names_by_exercise: dict[str, list[str]], reader: _Reader,
+    phrases: dict[str, Phrase], template: Phrase,
+    names_by_exercise: dict[str, list[str]], reader: _Reader, spoken: bool,
 ) -> None:
+    sentence, intent = template.text, template.intent
     has_slot = "{exercise}" in sentence
     if has_slot != (intent == "start"):
         raise reader.fail(f"template '{sentence}': only 'start' templates hold {{exercise}}")
     candidates = (
         [Phrase(sentence.replace("{exercise}", name), intent, exercise_id)
          for exercise_id, names in names_by_exercise.items() for name in names]
-        if has_slot else [Phrase(sentence, intent)]
+        if has_slot else [template]
     )
     for phrase in candidates:
         text = _normalise(phrase.text)
         earlier = phrases.get(text)
         if earlier and (earlier.intent, earlier.exercise) != (phrase.intent, phrase.exercise):
             raise reader.fail(f"'{text}' means both {_meaning(earlier)} and {_meaning(phrase)}")
-        phrases.setdefault(text, Phrase(text, phrase.intent, phrase.exercise))
+        phrases.setdefault(text, Phrase(text, phrase.intent, phrase.exercise, spoken))
 
 
 def _load_urgent(
@@ -588,7 +597,7 @@ def _add_comfort(path: Path, templates: list[str], phrases: tuple[Phrase, ...]) 
         except TemplateError as error:
             raise reader.fail(f"template '{template}': {error}") from None
         for sentence in sentences:
-            _add_phrases(by_text, NOT_A_COMMAND, sentence, {}, reader)
+            _add_phrases(by_text, Phrase(sentence, NOT_A_COMMAND), {}, reader, True)
     return tuple(by_text.values())
 
 

@@ -97,7 +97,7 @@ class VoskRecognizer:
         path = model_path or find_model(None)
         if path is None:
             raise ModelError("no Vosk model found; get one with 'stretch-coach model download'")
-        return cls(path, [phrase.text for phrase in content.phrases], asr.sound_alikes)
+        return cls(path, [phrase.text for phrase in content.spoken_phrases], asr.sound_alikes)
 
     @property
     def model(self) -> str:
