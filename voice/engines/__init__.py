@@ -40,8 +40,11 @@ def choose_engine(settings: ListenSettings) -> tuple[str, Path | None]:
 
 def open_recognizer(content: Content, settings: ListenSettings, asr: AsrData | None = None) -> Recognizer:
     """Load the chosen engine with the command grammar compiled from ``content``."""
+    from voice.engines.grammar_check import check_near_urgent
+
     engine, model = choose_engine(settings)
     asr = asr if asr is not None else load_asr_data()
+    check_near_urgent(content, asr)
     if engine == VOSK:
         from voice.engines.vosk_engine import VoskRecognizer
 

@@ -23,6 +23,8 @@ class AsrData:
     """Vosk spellings to use for words a model's vocabulary lacks."""
     spotting_margins: dict[str, int] = field(default_factory=dict)
     """Least keyword-spotting margin at which PocketSphinx accepts each urgent word (chosen from data)."""
+    reviewed_near_urgent: frozenset[str] = frozenset()
+    """Short commands that sound near an urgent word and are kept on purpose (see voice/confusable.py)."""
 
 
 def _table(path: Path, data: dict[str, Any], *keys: str) -> dict[str, Any]:
@@ -62,9 +64,12 @@ def load_asr_data(folder: Path | None = None) -> AsrData:
     bad = [word for word, margin in margins.items() if type(margin) is not int]
     if bad:
         raise ContentError(f"{path}: spotting margin of '{bad[0]}' must be a whole number")
+    listed = _table(path, data, "confusable").get("reviewed", [])
+    reviewed = frozenset(p.lower() for p in _strings(path, "confusable.reviewed", listed)) if listed else None
     return AsrData(
         pronunciations,
         _strings(path, "garbage words", garbage) if garbage else (),
         sound_alikes,
         {word.lower(): margin for word, margin in margins.items()},
+        reviewed or frozenset(),
     )
