@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from voice.config import OPTIONS, Places, read_config, resolve, save_state
+from voice.apps.config import OPTIONS, Places, read_config, resolve, save_state
 
 ROOT = Path(__file__).resolve().parent.parent
 

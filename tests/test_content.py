@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from voice.content import INTENTS, StepKind, default_content_dir, load_content
+from voice.content.templates import TemplateError, expand
 from voice.errors import ContentError
-from voice.intent import IntentMatcher
-from voice.templates import TemplateError, expand
+from voice.listening.intent import IntentMatcher
 
 
 def test_templates_expand_optional_words_and_alternatives() -> None:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import requires_espeak
-from voice.frontend import FrontEnd, FrontEndSettings, cleaned
+from voice.audio.frontend import FrontEnd, FrontEndSettings, cleaned
 from voice.pcm import float_to_pcm16, read_wav
 from voice.testing.audio import espeak_wav
 

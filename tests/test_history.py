@@ -15,11 +15,11 @@ from typing import Any
 
 import pytest
 
+from voice.apps.simulate import Simulation, parse_script
+from voice.coach.settings import CoachSettings
 from voice.content import Content, load_content
-from voice.history import SCHEMA_VERSION, HistoryStore
-from voice.history_recorder import HistoryTarget
-from voice.settings import CoachSettings
-from voice.simulate import Simulation, parse_script
+from voice.history.recorder import HistoryTarget
+from voice.history.store import SCHEMA_VERSION, HistoryStore
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -242,7 +242,7 @@ def test_chart_is_a_png_and_a_missing_matplotlib_is_one_line(content: Content, t
     arguments = ["history", "--history", str(history), "--chart", str(tmp_path / "x.png")]
     without = subprocess.run(
         [sys.executable, "-c",
-         "import sys; sys.modules['matplotlib'] = None; from voice.cli import main;"
+         "import sys; sys.modules['matplotlib'] = None; from voice.apps.cli import main;"
          f" sys.exit(main({arguments!r}))"],
         capture_output=True, text=True, cwd=ROOT, timeout=60,
     )

@@ -19,11 +19,11 @@ from pathlib import Path
 
 import pytest
 
+from voice.apps.simulate import Simulation
+from voice.coach.settings import CoachSettings
 from voice.content import load_content
-from voice.history import SCHEMA_VERSION
-from voice.history_recorder import HistoryTarget
-from voice.settings import CoachSettings
-from voice.simulate import Simulation
+from voice.history.recorder import HistoryTarget
+from voice.history.store import SCHEMA_VERSION
 
 ROOT = Path(__file__).resolve().parent.parent
 

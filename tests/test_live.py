@@ -18,16 +18,16 @@ from typing import Any
 import pytest
 
 from tests.conftest import requires_espeak
-from voice.asr import ListenSettings
+from voice.apps.live import LiveSession, LiveSettings
+from voice.coach.messages import Intent
+from voice.coach.settings import CoachSettings
 from voice.content import load_content
-from voice.engines import open_recognizer
 from voice.errors import AudioDeviceError
-from voice.live import LiveSession, LiveSettings
-from voice.messages import Intent
-from voice.settings import CoachSettings
+from voice.listening.engines import open_recognizer
+from voice.listening.recognizer import ListenSettings
+from voice.speech.synthesis import SpeechSettings
 from voice.testing.audio import espeak_wav
 from voice.testing.pulse import PulseSink
-from voice.tts import SpeechSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 

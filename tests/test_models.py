@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from voice import models
 from voice.errors import ModelError
+from voice.listening import models
 
 
 def fake_model_zip(name: str) -> bytes:

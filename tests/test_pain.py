@@ -13,16 +13,16 @@ from typing import Any
 import pytest
 
 from tests.conftest import requires_espeak
-from voice.asr import Transcript
-from voice.cli import main
+from voice.apps.cli import main
+from voice.apps.live import Ears
+from voice.apps.simulate import Simulation, parse_script
+from voice.coach.settings import CoachSettings
 from voice.content import default_content_dir, load_content
 from voice.errors import ContentError
-from voice.intent import IntentMatcher
-from voice.listen import Utterance
-from voice.live import Ears
-from voice.selfhearing import EchoGuard
-from voice.settings import CoachSettings
-from voice.simulate import Simulation, parse_script
+from voice.listening.intent import IntentMatcher
+from voice.listening.listener import Utterance
+from voice.listening.recognizer import Transcript
+from voice.listening.self_hearing import EchoGuard
 from voice.testing.audio import espeak_wav
 
 CONTENT = load_content()

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from voice.asr import Transcript
+from voice.apps.live import Ears
+from voice.coach.messages import Intent
 from voice.content import load_content
-from voice.intent import IntentMatcher
-from voice.listen import Utterance
-from voice.live import Ears
-from voice.messages import Intent
-from voice.selfhearing import EchoGuard
+from voice.listening.intent import IntentMatcher
+from voice.listening.listener import Utterance
+from voice.listening.recognizer import Transcript
+from voice.listening.self_hearing import EchoGuard
 
 GREETING = "Say stop, or ouch, at any time and I'll stop straight away."
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from voice.service import UNIT_NAME
+from voice.apps.service import UNIT_NAME
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from voice.models import ENGLISH, find_model
+from voice.listening.models import ENGLISH, find_model
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "scripts" / "install_vosk_model.sh"

@@ -9,21 +9,21 @@ import numpy as np
 import pytest
 
 from tests.conftest import requires_espeak
+from voice.apps.recognize import recognize_pcm
 from voice.content import Content, load_content
-from voice.engines.asr_data import AsrData, load_asr_data
-from voice.engines.sphinx_engine import (
+from voice.errors import ContentError
+from voice.listening.engines.asr_data import AsrData, load_asr_data
+from voice.listening.engines.sphinx_engine import (
     URGENT_CONFIDENCE,
     SphinxRecognizer,
     SphinxTuning,
     dictionary_lines,
     tone_share,
 )
-from voice.errors import ContentError
-from voice.grammar import word_graph
-from voice.intent import IntentMatcher
+from voice.listening.grammar import word_graph
+from voice.listening.intent import IntentMatcher
 from voice.pcm import TARGET_RATE as RATE
 from voice.pcm import float_to_pcm16, read_wav
-from voice.recognize import recognize_pcm
 from voice.testing.audio import espeak_wav
 
 INTENT_PHRASES = {

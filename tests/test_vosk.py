@@ -16,16 +16,16 @@ import numpy as np
 import pytest
 
 from tests.conftest import requires_espeak
-from voice.asr import ListenSettings
+from voice.apps.recognize import recognize_pcm
 from voice.content import load_content
-from voice.engines import choose_engine
-from voice.engines.asr_data import load_asr_data
-from voice.engines.vosk_engine import VoskRecognizer, unspell
 from voice.errors import ModelError
-from voice.intent import IntentMatcher
-from voice.models import find_model
+from voice.listening.engines import choose_engine
+from voice.listening.engines.asr_data import load_asr_data
+from voice.listening.engines.vosk_engine import VoskRecognizer, unspell
+from voice.listening.intent import IntentMatcher
+from voice.listening.models import find_model
+from voice.listening.recognizer import ListenSettings
 from voice.pcm import read_wav_pcm16k
-from voice.recognize import recognize_pcm
 
 PHRASES = ["안녕하세요", "감사합니다", "다음", "정지", "hello"]
 """A Korean grammar; "hello" is not in the Korean model and gets a Korean sound-alike."""

@@ -1,0 +1,20 @@
+"""The content under ``content/``: exercises, command phrases and coach lines, loaded and checked once."""
+
+from voice.content.validator import (
+    INTENTS,
+    URGENT_INTENTS,
+    Content,
+    Exercise,
+    PainWords,
+    Phrase,
+    Step,
+    StepKind,
+    UrgentWords,
+    default_content_dir,
+    load_content,
+)
+
+__all__ = [
+    "INTENTS", "URGENT_INTENTS", "Content", "Exercise", "PainWords", "Phrase", "Step", "StepKind",
+    "UrgentWords", "default_content_dir", "load_content",
+]
