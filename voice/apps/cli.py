@@ -17,11 +17,11 @@ from typing import IO, TYPE_CHECKING, Any
 
 from voice import __version__
 from voice.apps import config
-from voice.coach.settings import CoachSettings, CountCadence
+from voice.coach.settings import DEFAULT_WPM, FASTEST_WPM, SLOWEST_WPM, CoachSettings, CountCadence
 from voice.content import Content, load_content
 from voice.errors import CoachError
 from voice.listening.recognizer import ListenSettings
-from voice.speech.synthesis import DEFAULT_WPM, FASTEST_WPM, SLOWEST_WPM, SpeechSettings
+from voice.speech.synthesis import SpeechSettings
 
 if TYPE_CHECKING:
     from voice.history.recorder import HistoryTarget

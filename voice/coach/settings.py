@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from voice.speech.synthesis import DEFAULT_WPM, FASTEST_WPM, SLOWEST_WPM
+DEFAULT_WPM = 150
+"""Starting speech rate in words per minute: espeak-ng's own default, clear from across a room."""
+SLOWEST_WPM = 100
+"""Slowest speech rate offered; slower, espeak-ng drags words apart."""
+FASTEST_WPM = 225
+"""Fastest speech rate offered; faster is hard to follow while moving."""
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from voice.coach.settings import DEFAULT_WPM
 from voice.errors import SpeechError
 from voice.pcm import TARGET_RATE, Int16, Pcm
 
@@ -31,13 +32,6 @@ SILENCE_LEVEL = 300
 """Samples quieter than this (of 32767) at either end of a rendering are trimmed."""
 
 INSTALL_HINT = "install it with: sudo apt-get install espeak-ng"
-
-DEFAULT_WPM = 150
-"""Starting speech rate in words per minute: espeak-ng's own default, clear from across a room."""
-SLOWEST_WPM = 100
-"""Slowest speech rate offered; slower, espeak-ng drags words apart."""
-FASTEST_WPM = 225
-"""Fastest speech rate offered; faster is hard to follow while moving."""
 
 JOB_TIMEOUT = 60.0
 """Longest wait for one rendering before giving up with a SpeechError (a stuck pyttsx3 loop)."""
