@@ -140,7 +140,8 @@ MISTAKES = [
     ("speech.toml", 'greeting = "', 'greting = "x"\ngreeting = "',
      "speech: unknown field 'greting'; did you mean 'greeting'?"),
     ("exercises/psoas.toml", 'id = "psoas"', 'id = "hamstring"',
-     "psoas.toml: exercise id 'hamstring' is already used by hamstring.toml; give each exercise its own id"),
+     "psoas.toml: exercise 'hamstring': field 'id' is 'hamstring' but the file is psoas.toml; an exercise's "
+     "file is named after its id (hamstring.toml)"),
     ("exercises/psoas.toml", '"hip flexor stretch", "hip flexor",', '"hip flexor stretch", "leg stretch",',
      "the name 'leg stretch' is given to both hamstring and psoas; a name may belong to one exercise only"),
     ("commands.toml", "[intents.help]\ntemplates = [", "[intents.help]\ntemplates = [1, ",

@@ -1,6 +1,7 @@
 """The content under ``content/``: exercises, command phrases and coach lines, loaded and checked once."""
 
-from voice.content.validator import (
+from voice.content.compiler import load_content
+from voice.content.model import (
     INTENTS,
     URGENT_INTENTS,
     Content,
@@ -11,7 +12,6 @@ from voice.content.validator import (
     StepKind,
     UrgentWords,
     default_content_dir,
-    load_content,
 )
 
 __all__ = [
