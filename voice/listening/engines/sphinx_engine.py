@@ -1,54 +1,7 @@
 """PocketSphinx engine: the command word graph as a finite-state grammar with a garbage path.
 
-Why it is built this way (figures in docs/recognition.md and from scripts/bench_recognition.py):
-- The grammar is the minimal word graph of the compiled phrases, loaded as an FSG: the same graph
-  written as JSGF decodes identically but much slower (every rule reference is expanded).
-- Other speech is caught by a garbage path beside the commands: a loop of everyday words
-  (content/asr.toml) that chatter fits better than any command. It needs a few words at least
-  (``garbage_min_words``): chatter fills them easily, a short command in noise does not.
-- Rejection trades against accuracy in noise; every garbage weight, loop cost and score-based
-  rejection tried moved along the same curve, so the garbage path stays and urgent words get a
-  second, more generous reading of their own (``urgent_garbage_words``): a missed "stop" is
-  unsafe, a false one only pauses the coach.
-- Each utterance is decoded whole with its own cepstral mean (``full_utt``); carrying the mean
-  over from the previous utterance loses many first words after a change of voice.
-- Digital silence (exact zeros, as from synthesis or a muted virtual microphone) upsets the
-  front end's normalisation, so a faint noise floor 55 dB under the utterance's peak is added.
-  It is seeded by the utterance length, so any change shifts a few clips either way.
-- Beeps (a kitchen timer's tones) pass the endpointer's voicing check and the grammar reads them
-  as short commands; they are caught before decoding by how much of their power sits at one
-  frequency (``tone_share``).
-- Barge-in: a "stop" said over the coach's voice comes with the canceller's leftover echo, which
-  the decoder reads as a few more words, so the garbage path can win. Such utterances are read a
-  second time with a dearer garbage path; the listener trusts that reading only for urgent words
-  and only while the coach is audible.
-- An utterance the first reading calls garbage is read again with only the stop, pause and pain
-  phrases beside a dearer garbage path (``urgent_grammar_words``): with no other command to fall
-  back on, urgent phrases win more often (left-out voices: urgent recall 0.62 -> 0.69, chatter
-  to none unchanged), at a second decode of rejected speech.
-- The urgent-only reading looks for the same urgent phrases as the barge-in reading, against as dear a
-  garbage path and without the other commands to lose to, so when it runs the barge-in reading is
-  neither built nor decoded: a rejected utterance costs two decodes, not three.
-- Utterances heard in noise (their loud frames less than ``noisy_below_db`` over their quiet ones)
-  go through WebRTC noise suppression first, primed on their own lead-in; clean, far, quiet and
-  reverberant speech is left alone, since suppression over everything cost those conditions more
-  than it won in noise (left-out voices: 10 dB noise 0.52 -> 0.57, 5 dB 0.33 -> 0.37).
-- A cap on active HMMs per frame (``max_hmms_per_frame``) cuts decode time and memory but loses
-  commands in noise (2000: 20 dB noise 0.78 -> 0.74, decode p95 447 -> 320 ms); it stays at
-  PocketSphinx's default. A frequency warp of 1.08 helps 20 dB noise and hurts far speech, and takes
-  more commands for another that moves on; it stays off.
-- Urgent words can also be spotted (``urgent_spotting``): when the first reading calls an utterance
-  garbage, a keyword search over the urgent words alone (each against a phone loop) runs on the
-  same audio, and a word whose margin over the phone loop reaches its own least margin
-  (content/asr.toml, chosen from the development voices by scripts/bench_recognition.py) is
-  accepted. The spotting search is cheap (a seventh of the command reading) but off: its margins
-  do not tell urgent words from chatter on left-out voices (docs/recognition.md).
-- The decoder loads only the dictionary lines of the words its grammars use (a few hundred of the
-  model's 130,000): the whole dictionary costs the recogniser process about 25 MB.
-- Lattice rescoring (``bestpath``) is off: on FSG searches it returned truncated hypotheses.
-- ``remove_noise`` is set by the model's feat.params; passing ``remove_noise=False`` leaves it on.
-- Cost per frame is set by the model's mixtures more than by the grammar; narrower beams, ``ds``
-  and ``topn`` save a quarter of the time for several points of accuracy.
+Why it is built this way, with the figures: docs/recognition.md ("How the PocketSphinx engine
+is built").
 """
 
 from __future__ import annotations
@@ -68,6 +21,7 @@ from voice.audio.frontend import level_spread_db, suppressed
 from voice.content import URGENT_INTENTS, Content
 from voice.errors import ContentError, ModelError
 from voice.listening.engines.asr_data import AsrData
+from voice.listening.engines.sphinx_fsg import fsg_transitions
 from voice.listening.grammar import WordGraph, word_graph
 from voice.listening.recognizer import POCKETSPHINX, Transcript
 from voice.pcm import TARGET_RATE
@@ -177,47 +131,6 @@ def dictionary_lines(dictionary: Path, vocabulary: set[str]) -> list[str]:
     return kept
 
 
-def _transitions(
-    graph: WordGraph, garbage: tuple[str, ...], tuning: SphinxTuning, min_words: int
-) -> tuple[int, int, list[Any]]:
-    """(start, final, transitions) of the FSG: commands, and beside them the garbage loop."""
-    count = len(graph.edges)
-    start, final = count, count + 1
-    weight = tuning.garbage_weight if garbage else 0.0
-    transitions: list[Any] = [(start, graph.start, 1.0 - weight)]
-    for state, edges in enumerate(graph.edges):
-        ways = len(edges) + (state in graph.final)
-        transitions += [(state, edge.target, 1.0 / ways, edge.word) for edge in edges]
-        if state in graph.final:
-            transitions.append((state, final, 1.0 / ways))
-    if garbage:
-        transitions += _garbage_path(start, final, count + 2, garbage, weight, tuning.garbage_loop, min_words)
-    return start, final, transitions
-
-
-def _garbage_path(
-    start: int,
-    final: int,
-    first: int,
-    garbage: tuple[str, ...],
-    weight: float,
-    loop: float,
-    min_words: int,
-) -> list[Any]:
-    """At least ``min_words`` everyday words, every word after the first costing ``loop``."""
-    count = max(1, min_words)
-    before = [first + 2 * i for i in range(count)]
-    after = [state + 1 for state in before]
-    transitions: list[Any] = [(start, before[0], weight)]
-    for here, there in zip(before, after, strict=True):
-        transitions += [(here, there, 1.0 / len(garbage), word) for word in garbage]
-    transitions += [
-        (done, following, loop) for done, following in zip(after, before[1:], strict=False)
-    ]
-    transitions += [(after[-1], before[-1], loop), (after[-1], final, 1.0 - loop)]
-    return transitions
-
-
 class SphinxRecognizer:
     """PocketSphinx with the US-English model that ships in its wheel."""
 
@@ -290,10 +203,17 @@ class SphinxRecognizer:
         """The commands search whose garbage path takes at least ``min_words`` words (made on first use)."""
         if min_words not in self._searches:
             name = f"{SEARCH}-{min_words}"
-            start, final, transitions = _transitions(self._graph, self.garbage, self.tuning, min_words)
-            self._decoder.add_fsg(name, self._decoder.create_fsg(name, start, final, transitions))
+            self._add_fsg(name, self._graph, min_words)
             self._searches[min_words] = name
         return self._searches[min_words]
+
+    def _add_fsg(self, name: str, graph: WordGraph, min_words: int) -> None:
+        """Add the search ``name``: ``graph`` beside a garbage path of at least ``min_words`` words."""
+        tuning = self.tuning
+        start, final, transitions = fsg_transitions(
+            graph, self.garbage, tuning.garbage_weight, tuning.garbage_loop, min_words
+        )
+        self._decoder.add_fsg(name, self._decoder.create_fsg(name, start, final, transitions))
 
     @classmethod
     def for_content(
@@ -409,8 +329,7 @@ class SphinxRecognizer:
             return ""
         name = f"urgent-{min_words}"
         if name not in self._urgent_searches:
-            start, final, transitions = _transitions(self._urgent_graph, self.garbage, self.tuning, min_words)
-            self._decoder.add_fsg(name, self._decoder.create_fsg(name, start, final, transitions))
+            self._add_fsg(name, self._urgent_graph, min_words)
             self._urgent_searches.add(name)
         return self.command_words(self._decode(name, prepared))
 
