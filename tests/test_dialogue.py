@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from voice.apps.simulate import Simulation, parse_script
-from voice.coach.dialogue import TRANSITIONS, State
 from voice.coach.messages import NONE, Intent
 from voice.coach.settings import CoachSettings, CountCadence
+from voice.coach.states import TRANSITIONS, State
 from voice.content import load_content
 
 CONTENT = load_content()

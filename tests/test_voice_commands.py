@@ -11,8 +11,9 @@ import pytest
 from voice.apps.simulate import Simulation, parse_script
 from voice.clock import VirtualClock
 from voice.coach.actions import Action, Say, VoiceChange
-from voice.coach.dialogue import HELP_BY_STATE, Coach, State
+from voice.coach.dialogue import Coach
 from voice.coach.settings import CoachSettings
+from voice.coach.states import HELP_BY_STATE, State
 from voice.content import load_content
 from voice.listening.intent import IntentMatcher
 

@@ -11,12 +11,13 @@ from typing import IO
 from voice.apps.config import voice_keeper
 from voice.clock import MonotonicClock
 from voice.coach.actions import EventLog
-from voice.coach.dialogue import Coach, State
+from voice.coach.dialogue import Coach
 from voice.coach.messages import Intent
 from voice.coach.plan import phrases_to_prepare
 from voice.coach.runtime import RealtimeLoop
 from voice.coach.session import Session
 from voice.coach.settings import CoachSettings
+from voice.coach.states import State
 from voice.content import Content
 from voice.history.recorder import HistoryRecorder, HistoryTarget
 from voice.listening.intent import IntentMatcher

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from voice.clock import Clock
 from voice.coach.actions import CountMark, StateChange
-from voice.coach.dialogue import ACTIVE_STATES, TIMED_STATES, State
 from voice.coach.messages import NONE, Intent
+from voice.coach.states import ACTIVE_STATES, TIMED_STATES, State
 from voice.content import Content
 from voice.history.report import spoken_summary, summarise
 from voice.history.store import EventKind, HistoryError, HistoryEvent, HistoryStore
