@@ -8,16 +8,16 @@ import logging
 import os
 import sys
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from voice import __version__
+from voice import APP_NAME, __version__
 from voice.apps import config
-from voice.coach.settings import DEFAULT_WPM, FASTEST_WPM, SLOWEST_WPM, CoachSettings, CountCadence
+from voice.coach.settings import FASTEST_WPM, SLOWEST_WPM, CoachSettings, CountCadence
 from voice.content import Content, load_content
 from voice.errors import CoachError
 from voice.listening.recognizer import ListenSettings
@@ -103,27 +103,26 @@ def what_to_say() -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for ``stretch-coach``."""
-    parser = _CoachParser(prog="stretch-coach", usage=USAGE, description=DESCRIPTION)
+    parser = _CoachParser(prog=APP_NAME, usage=USAGE, description=DESCRIPTION)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--text", action="store_true", help="type commands instead of speaking them")
     parser.add_argument("--events", type=Path, help="write the session's event log (JSON lines) here")
     parser.add_argument("--content", type=Path, help="folder of content files (default: the built-in one)")
     parser.add_argument(
-        "--rate", type=int, default=DEFAULT_WPM,
-        help=f"speech rate in words per minute ({SLOWEST_WPM}-{FASTEST_WPM})",
+        "--rate", type=int, help=f"speech rate in words per minute ({SLOWEST_WPM}-{FASTEST_WPM})"
     )
-    parser.add_argument("--volume", type=float, default=1.0, help="speech volume, 0.0 to 1.0")
+    parser.add_argument("--volume", type=float, help="speech volume, 0.0 to 1.0")
     parser.add_argument("--voice", help="pyttsx3 voice id (default: espeak-ng's English voice)")
     parser.add_argument("--output-device", help="speaker: a device name or part of it, or a number")
-    parser.add_argument("--count-every", type=int, default=5, help="count a hold every N seconds")
-    parser.add_argument("--count-final", type=int, default=5, help="count every second for the last N")
+    parser.add_argument("--count-every", type=int, help="count a hold every N seconds")
+    parser.add_argument("--count-final", type=int, help="count every second for the last N")
     parser.add_argument("-v", "--verbose", action="store_true", help="log more detail")
     _add_listen_options(parser, None)
     _add_history_option(parser, None)
     parser.add_argument("--device", help="microphone: a device name or part of it, or a number")
     parser.add_argument("--list-devices", action="store_true", help="list the input devices and exit")
     commands = parser.add_subparsers(
-        dest="command", metavar="COMMAND", required=False, prog="stretch-coach",
+        dest="command", metavar="COMMAND", required=False, prog=APP_NAME,
         parser_class=argparse.ArgumentParser,
     )
     recognize = _add_command(commands, "recognize", "recognise commands in WAV files (one result per file)")
@@ -214,22 +213,9 @@ def _add_history_command(commands: argparse._SubParsersAction[argparse.ArgumentP
     history.add_argument("--yes", action="store_true", help="with --forget: do not ask")
 
 
-def _session_start(value: str | None, history: Path | None) -> datetime | None:
-    """The wall-clock start of a simulated session placed by ``--date``."""
-    if value is None:
-        return None
-    if history is None:
-        raise CoachError("--date places a recorded session on a day; give --history FILE as well")
-    try:
-        start = datetime.fromisoformat(value)
-    except ValueError:
-        raise CoachError(f"--date '{value}' is not a date; use YYYY-MM-DD or YYYY-MM-DDTHH:MM") from None
-    if len(value) == len("YYYY-MM-DD"):
-        start = start.replace(hour=9)
-    return start if start.tzinfo else start.astimezone()
-
-
 def _settings(args: argparse.Namespace) -> AppSettings:
+    from voice.apps.simulate import placed_start
+
     if not SLOWEST_WPM <= args.rate <= FASTEST_WPM:
         raise CoachError(
             f"--rate {args.rate} is out of range; use {SLOWEST_WPM} to {FASTEST_WPM} words per minute"
@@ -250,7 +236,7 @@ def _settings(args: argparse.Namespace) -> AppSettings:
         listen=ListenSettings(engine=args.engine, model=args.model, device=args.device),
         files=tuple(getattr(args, "files", ())), json=getattr(args, "json", False),
         history=getattr(args, "history", None),
-        session_start=_session_start(getattr(args, "date", None), getattr(args, "history", None)),
+        session_start=placed_start(getattr(args, "date", None), getattr(args, "history", None)),
     )
 
 
@@ -366,17 +352,6 @@ def _list_devices() -> int:
     return 0
 
 
-def _dispatch(settings: AppSettings) -> int:
-    content = load_content(settings.content_dir)
-    if settings.command == "simulate":
-        return _run_simulate(settings, content)
-    if settings.command == "recognize":
-        return _run_recognize(settings, content)
-    if settings.command == "live":
-        return _run_live(settings, content)
-    return _run_text(settings, content)
-
-
 def _resolve(args: argparse.Namespace, spoken: bool) -> tuple[dict[str, config.Setting], config.Places]:
     """Each option's value in force and where it came from (with ``spoken`` choices), and the files."""
     places = config.default_places(args.config)
@@ -406,21 +381,46 @@ def _run_config(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_appliance(args: argparse.Namespace) -> int:
-    if args.command == "config":
-        return _run_config(args)
+def _settled(args: argparse.Namespace) -> tuple[AppSettings, config.Places]:
+    """The settings in force for a command that runs the coach or checks it, and the files."""
     args, places = _configured(args)
-    settings = replace(_settings(args), state_file=places.state)
-    if args.command == "doctor":
-        from voice.apps.doctor import DoctorSettings, run_doctor
+    return replace(_settings(args), state_file=places.state), places
 
-        checked = DoctorSettings(
-            settings.listen, settings.output_device, settings.content_dir, settings.speech.voice
-        )
-        return run_doctor(checked, sys.stdout)
+
+def _run_doctor(args: argparse.Namespace) -> int:
+    from voice.apps.doctor import DoctorSettings, run_doctor
+
+    settings, _ = _settled(args)
+    checked = DoctorSettings(
+        settings.listen, settings.output_device, settings.content_dir, settings.speech.voice
+    )
+    return run_doctor(checked, sys.stdout)
+
+
+def _run_service(args: argparse.Namespace) -> int:
     from voice.apps.service import run_service
 
+    _, places = _settled(args)
     return run_service(args.action, places.config, sys.stdout)
+
+
+def _with_content(run: Callable[[AppSettings, Content], int]) -> Callable[[argparse.Namespace], int]:
+    """A command that runs on the content given with ``--content`` (or the built-in one)."""
+
+    def run_on_content(args: argparse.Namespace) -> int:
+        settings, _ = _settled(args)
+        return run(settings, load_content(settings.content_dir))
+
+    return run_on_content
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "live": _with_content(_run_live), "text": _with_content(_run_text),
+    "simulate": _with_content(_run_simulate), "recognize": _with_content(_run_recognize),
+    "model": _run_model, "history": _run_history,
+    "config": _run_config, "doctor": _run_doctor, "service": _run_service,
+}
+"""What each command runs; with no command the coach listens (``live``), or reads typed words (``text``)."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -434,14 +434,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.list_devices:
             return _list_devices()
-        if args.command == "model":
-            return _run_model(args)
-        if args.command == "history":
-            return _run_history(args)
-        if args.command in ("config", "doctor", "service"):
-            return _run_appliance(args)
-        args, places = _configured(args)
-        return _dispatch(replace(_settings(args), state_file=places.state))
+        return COMMANDS[args.command or ("text" if args.text else "live")](args)
     except CoachError as error:
         log.error("error: %s", error)
         return 1

@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from voice import APP_NAME
 from voice.coach.actions import VoiceChange
+from voice.coach.settings import DEFAULT_WPM, FASTEST_WPM, SLOWEST_WPM, CoachSettings
 from voice.errors import CoachError
 
 log = logging.getLogger(__name__)
 
-APP_NAME = "stretch-coach"
 CONFIG_ENV = "STRETCH_COACH_CONFIG"
 """Environment variable naming another config file (the state file then lies beside it)."""
 
@@ -71,6 +72,9 @@ def _fraction(value: Any) -> bool:
     return number and math.isfinite(value) and 0.0 <= value <= 1.0
 
 
+COACH = CoachSettings()
+"""The coach's own defaults, which the options start from."""
+
 OPTIONS = (
     Option("device", None, "a microphone name (or part of it) or number", _text,
            "microphone; list them with: stretch-coach --list-devices", example="USB"),
@@ -81,14 +85,16 @@ OPTIONS = (
            example="pocketsphinx"),
     Option("model", None, "a Vosk model folder", _text, "Vosk model folder (unset: search the usual places)",
            is_path=True, example="~/vosk-model-small-en-us-0.15"),
-    Option("rate", 150, "a whole number from 100 to 225", _whole(100, 225),
+    Option("rate", DEFAULT_WPM, f"a whole number from {SLOWEST_WPM} to {FASTEST_WPM}",
+           _whole(SLOWEST_WPM, FASTEST_WPM),
            "speech rate in words per minute; 'slower'/'faster' change it", remembered=True),
-    Option("volume", 1.0, "a number from 0.0 to 1.0", _fraction,
+    Option("volume", COACH.volume, "a number from 0.0 to 1.0", _fraction,
            "speech volume; 'louder'/'quieter' change it", remembered=True),
     Option("voice", None, "an espeak-ng voice id, such as en-us", _text, "the coach's voice",
            example="en-us"),
-    Option("count-every", 5, "a whole number, 0 or more", _whole(0), "count a hold aloud every N seconds"),
-    Option("count-final", 5, "a whole number, 0 or more", _whole(0),
+    Option("count-every", COACH.cadence.every, "a whole number, 0 or more", _whole(0),
+           "count a hold aloud every N seconds"),
+    Option("count-final", COACH.cadence.final, "a whole number, 0 or more", _whole(0),
            "count every second for the last N seconds of a hold"),
     Option("content", None, "a content folder", _text, "exercises and phrases (unset: the built-in ones)",
            is_path=True, example="~/my-exercises"),

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from voice import APP_NAME
 from voice.errors import CoachError
 
 UNIT_NAME = "stretch-coach.service"
@@ -72,7 +73,7 @@ class Unit:
             "# The user's sound server, reached through ALSA's pulse plugin; %t is XDG_RUNTIME_DIR.",
             "Environment=PULSE_SERVER=unix:%t/pulse/native",
             "Environment=PYTHONUNBUFFERED=1",
-            "SyslogIdentifier=stretch-coach",
+            f"SyslogIdentifier={APP_NAME}",
             "",
             "[Install]",
             "WantedBy=default.target",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import IO
 
@@ -13,7 +14,7 @@ from voice.coach.dialogue import Coach
 from voice.coach.session import Session
 from voice.coach.settings import CoachSettings
 from voice.content import Content
-from voice.errors import ScriptError
+from voice.errors import CoachError, ScriptError
 from voice.history.recorder import HistoryRecorder, HistoryTarget
 from voice.listening.intent import IntentMatcher
 from voice.speech.silent import SilentSpeaker
@@ -116,3 +117,18 @@ def simulate(
 ) -> None:
     """Run ``script`` and write the event log to ``stream`` (and record it when ``history`` is given)."""
     Simulation(content, settings, stream, history).run(script)
+
+
+def placed_start(value: str | None, history: Path | None) -> datetime | None:
+    """The wall-clock start of a simulated session placed by ``--date``."""
+    if value is None:
+        return None
+    if history is None:
+        raise CoachError("--date places a recorded session on a day; give --history FILE as well")
+    try:
+        start = datetime.fromisoformat(value)
+    except ValueError:
+        raise CoachError(f"--date '{value}' is not a date; use YYYY-MM-DD or YYYY-MM-DDTHH:MM") from None
+    if len(value) == len("YYYY-MM-DD"):
+        start = start.replace(hour=9)
+    return start if start.tzinfo else start.astimezone()

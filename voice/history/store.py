@@ -12,6 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 
+from voice import APP_NAME
 from voice.errors import CoachError
 
 log = logging.getLogger(__name__)
@@ -124,7 +125,7 @@ def default_history_path() -> Path:
     """The history file in the person's data folder."""
     from platformdirs import user_data_path
 
-    return user_data_path("stretch-coach") / "history.sqlite3"
+    return user_data_path(APP_NAME) / "history.sqlite3"
 
 
 def explain(path: Path, error: sqlite3.Error | OSError) -> str:

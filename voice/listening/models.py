@@ -19,6 +19,7 @@ from typing import IO
 
 import platformdirs
 
+from voice import APP_NAME
 from voice.errors import ModelError
 
 log = logging.getLogger(__name__)
@@ -60,7 +61,7 @@ def checkout_models_dir() -> Path | None:
 
 def user_models_dir() -> Path:
     """Where downloaded models go: the user's data folder (``~/.local/share/stretch-coach/models``)."""
-    return Path(platformdirs.user_data_dir("stretch-coach")) / "models"
+    return Path(platformdirs.user_data_dir(APP_NAME)) / "models"
 
 
 def search_places(explicit: Path | None = None) -> list[Path]:
