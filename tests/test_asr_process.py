@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import requires_espeak
+from tests.helpers import requires_espeak
 from voice.content import Content, load_content
 from voice.errors import ModelError
 from voice.listening.engines.asr_data import load_asr_data

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.conftest import requires_espeak
+from tests.helpers import requires_espeak
 from voice.apps.cli import main
 from voice.apps.recognize import recognize_pcm
 from voice.audio.microphone import InputDevice, Microphone, find_device, format_devices, input_devices

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import requires_espeak
+from tests.helpers import requires_espeak
 from voice.pcm import TARGET_RATE, Pcm
 from voice.speech.synthesis import Synthesizer
 from voice.testing.audio import espeak_wav

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.conftest import requires_espeak
+from tests.helpers import requires_espeak
 from voice.audio.endpointer import Endpointer, Event, Kind, speech_span, utterances
 from voice.pcm import TARGET_RATE as RATE
 from voice.pcm import read_wav

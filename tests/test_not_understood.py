@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from tests.test_content import add_calf
+from tests.helpers import add_calf
 from voice.apps.simulate import Simulation, parse_script
 from voice.coach.messages import Intent
 from voice.coach.settings import CoachSettings

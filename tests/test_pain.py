@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import requires_espeak
+from tests.helpers import requires_espeak
 from voice.apps.cli import main
 from voice.apps.live import Ears
 from voice.apps.simulate import Simulation, parse_script

@@ -14,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from tests.conftest import requires_espeak
+from tests.helpers import requires_espeak
 from voice.audio.speaker import Clip, NullOutput, SoundDeviceOutput, SpeakerStream, open_output
 from voice.pcm import FILTER_SPAN, TARGET_RATE, Pcm
 from voice.speech.output import SpeechOut

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.conftest import requires_espeak
+from tests.helpers import pink, requires_espeak, spoken
 from voice.apps.recognize import recognize_pcm
 from voice.content import Content, load_content
 from voice.errors import ContentError
@@ -84,22 +84,6 @@ def matcher(content: Content) -> IntentMatcher:
 @pytest.fixture(scope="module")
 def speech_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("sphinx")
-
-
-def pink(count: int, seed: int = 0) -> np.ndarray:
-    spectrum = np.fft.rfft(np.random.default_rng(seed).normal(size=count))
-    shaped = np.fft.irfft(spectrum * np.maximum(np.fft.rfftfreq(count, 1 / RATE), 20.0) ** -0.5, count)
-    scaled: np.ndarray = shaped / np.sqrt(np.mean(shaped**2))
-    return scaled
-
-
-def spoken(folder: Path, text: str, snr_db: float | None = None, voice: str = "en-us") -> bytes:
-    """espeak-ng speech with half a second of room around it, optionally in pink noise."""
-    samples = read_wav(espeak_wav(folder, text, voice=voice, pad=0.5)).astype(np.float64)
-    if snr_db is not None:
-        power = np.mean(samples[np.abs(samples) > 0.01] ** 2)
-        samples = samples + pink(len(samples)) * np.sqrt(power / 10 ** (snr_db / 10))
-    return float_to_pcm16(samples.astype(np.float32))
 
 
 def start_phrases(content: Content, names: int = 2) -> list[tuple[str, str]]:

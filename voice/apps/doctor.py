@@ -27,10 +27,8 @@ from voice.speech.synthesis import SpeechSettings, Synthesizer
 
 log = logging.getLogger(__name__)
 
-TEST_PHRASE = "start hamstring stretch"
-"""Spoken by espeak-ng, played on the speaker and fed to the recogniser; must be a command."""
-EXPECTED = ("start", "hamstring")
-"""The intent and exercise the recogniser must find in the test phrase."""
+SOUND_CHECK_PHRASE = "this is the stretch coach"
+"""Spoken for the speaker and microphone checks when the content, and so a command, cannot be had."""
 RECORD_SECONDS = 2.0
 """How long the microphone is recorded (longer while the speaker's test phrase still plays)."""
 PLAY_TIMEOUT = 10.0
@@ -92,7 +90,15 @@ def _dbfs(level: float) -> float:
     return 20 * np.log10(level / 32768) if level > 0 else float("-inf")
 
 
-def check_espeak() -> tuple[Finding, Pcm | None]:
+def check_phrase(content: Content | None) -> str:
+    """What the checks say: starting the content's first exercise (by its first name), a command."""
+    if content is None:
+        return SOUND_CHECK_PHRASE
+    first = content.exercises[0]
+    return content.examples.get("start", "start {exercise}").replace("{exercise}", first.names[0])
+
+
+def check_espeak(phrase: str) -> tuple[Finding, Pcm | None]:
     """The espeak-ng program speaks the test phrase (it becomes the test speech of later checks)."""
     fix = "install it with: sudo apt-get install espeak-ng"
     program = shutil.which("espeak-ng")
@@ -101,13 +107,13 @@ def check_espeak() -> tuple[Finding, Pcm | None]:
     with tempfile.TemporaryDirectory(prefix="stretch-coach-doctor-") as folder:
         wav = Path(folder) / "phrase.wav"
         try:
-            command = [program, "-w", str(wav), TEST_PHRASE]
+            command = [program, "-w", str(wav), phrase]
             subprocess.run(command, check=True, capture_output=True, timeout=30)
             pcm = np.frombuffer(read_wav_pcm16k(wav), dtype="<i2").astype(np.int16)
         except (OSError, subprocess.SubprocessError, CoachError) as error:
             return Finding("espeak-ng", Verdict.FAIL, f"cannot speak ({error})", fix), None
     speech = Pcm(pcm, RATE)
-    return Finding("espeak-ng", Verdict.OK, f"speaks ({speech.duration:.1f} s for '{TEST_PHRASE}')"), speech
+    return Finding("espeak-ng", Verdict.OK, f"speaks ({speech.duration:.1f} s for '{phrase}')"), speech
 
 
 def check_voice(voice: str | None) -> Finding:
@@ -134,7 +140,7 @@ def check_content(folder: Path | None) -> tuple[Finding, Content | None]:
 
 
 def check_recognizer(content: Content | None, settings: ListenSettings, speech: Pcm | None) -> Finding:
-    """The engine and model load, and hear the test phrase fed straight into them."""
+    """The engine and model load, and hear the test phrase (starting the first exercise) fed straight in."""
     from voice.listening.intent import IntentMatcher
 
     if content is None:
@@ -152,8 +158,9 @@ def check_recognizer(content: Content | None, settings: ListenSettings, speech: 
     recognizer.accept(np.concatenate([pad, speech.samples, pad]).tobytes())
     transcript = recognizer.final()
     intent = IntentMatcher(content).match(transcript.text, transcript.confidence)
-    if (intent.name, intent.exercise) != EXPECTED:
-        return Finding("recogniser", Verdict.FAIL, f"{name} heard '{transcript.text}' for '{TEST_PHRASE}'",
+    if (intent.name, intent.exercise) != ("start", content.exercises[0].id):
+        heard = f"{name} heard '{transcript.text}' for '{check_phrase(content)}'"
+        return Finding("recogniser", Verdict.FAIL, heard,
                        "use the English model: stretch-coach model verify, or set engine = \"pocketsphinx\"")
     return Finding("recogniser", Verdict.OK, f"{name} heard '{transcript.text}'")
 
@@ -313,10 +320,10 @@ def run_doctor(settings: DoctorSettings, out: IO[str]) -> int:
         out.write(finding.line() + "\n")
         out.flush()
 
-    espeak, speech = check_espeak()
+    content_finding, content = check_content(settings.content_dir)
+    espeak, speech = check_espeak(check_phrase(content))
     report(espeak)
     report(check_voice(settings.voice))
-    content_finding, content = check_content(settings.content_dir)
     report(content_finding)
     report(check_recognizer(content, settings.listen, speech))
     for finding in check_sound(settings, speech):

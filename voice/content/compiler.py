@@ -185,6 +185,7 @@ def load_content(folder: Path | None = None) -> Content:
         urgent_max_words=reader.get("urgent", dict, {}).get("max_words", 5),
         examples=_examples(commands["intents"]),
         pain=pain,
+        folder=folder,
     )
     reader.reject_unknown(("intents", "numbered_names"))
     return content

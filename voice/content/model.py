@@ -251,6 +251,8 @@ class Content:
     """The plainest phrase of each intent (from its first template), for spoken help."""
     pain: PainWords = PainWords()
     """How pain is said."""
+    folder: Path | None = None
+    """The folder the content was loaded from (the engines read its asr.toml); None when built in code."""
 
     def exercise(self, exercise_id: str) -> Exercise:
         """The exercise with this id."""

@@ -41,7 +41,7 @@ def choose_engine(settings: ListenSettings) -> tuple[str, Path | None]:
 def open_recognizer(content: Content, settings: ListenSettings, asr: AsrData | None = None) -> Recognizer:
     """Load the chosen engine with the command grammar compiled from ``content``."""
     engine, model = choose_engine(settings)
-    asr = asr if asr is not None else load_asr_data()
+    asr = asr if asr is not None else load_asr_data(content.folder)
     if engine == VOSK:
         from voice.listening.engines.vosk_engine import VoskRecognizer
 

@@ -41,8 +41,11 @@ def _strings(path: Path, where: str, value: Any) -> tuple[str, ...]:
 
 
 def load_asr_data(folder: Path | None = None) -> AsrData:
-    """Read content/asr.toml (pronunciations, garbage words, sound-alikes)."""
+    """Read the content folder's asr.toml (pronunciations, garbage words, sound-alikes); a folder
+    without one gets the built-in content's."""
     path = (folder or default_content_dir()) / "asr.toml"
+    if folder is not None and not path.exists():
+        path = default_content_dir() / "asr.toml"
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
