@@ -148,7 +148,7 @@ class Bench:
             return None
         ends = [
             u.end for u in self.utterances
-            if u.end <= heard["t"] and heard["text"] in (u.transcript.text, u.transcript.barge_in)
+            if u.end <= heard["t"] and heard["text"] == u.transcript.text
         ]
         return ends[-1] if ends else None
 

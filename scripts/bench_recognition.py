@@ -85,7 +85,6 @@ class Setting:
 
 OLD = SphinxTuning(
     garbage_min_words=4,
-    barge_in_garbage_words=8,
     urgent_garbage_words=0,
     streaming=False,
     urgent_grammar_words=0,
@@ -144,10 +143,10 @@ def _decode_clip(recognizer: Any, matcher: Any, pcm: bytes, front: FrontEndSetti
     """The recogniser's result, and the urgent readings at every level, of one recording.
 
     The speech is handed over in 100 ms blocks as the live listener does; "first" is the time
-    from the end of the utterance to the result (it includes the barge-in reading).
+    from the end of the utterance to the result.
     """
     from voice.audio.endpointer import speech_span
-    from voice.listening.engines.sphinx_engine import URGENT_CONFIDENCE
+    from voice.confidence import URGENT_CONFIDENCE
 
     speech = speech_span(cleaned(pcm, front)) or b""
     record: dict[str, Any] = {"heard": bool(speech), "intent": "none", "exercise": None, "urgent": {}}
@@ -167,13 +166,8 @@ def _decode_clip(recognizer: Any, matcher: Any, pcm: bytes, front: FrontEndSetti
         return record
     for level in set(URGENT_LEVELS) - {0}:
         began = time.process_time()
-        words = (
-            transcript.barge_in
-            if level == recognizer.tuning.barge_in_garbage_words
-            else recognizer.command_words(recognizer.reading(prepared, level))
-        )
-        if level != recognizer.tuning.barge_in_garbage_words:
-            record["ms"][str(level)] = (time.process_time() - began) * 1000
+        words = recognizer.command_words(recognizer.reading(prepared, level))
+        record["ms"][str(level)] = (time.process_time() - began) * 1000
         if recognizer.urgent_words & set(words.split()):
             record["urgent"][str(level)] = matcher.match(words, URGENT_CONFIDENCE).name
     return record
@@ -182,7 +176,7 @@ def _decode_clip(recognizer: Any, matcher: Any, pcm: bytes, front: FrontEndSetti
 def _spot_clip(recognizer: Any, matcher: Any, pcm: bytes) -> dict[str, Any]:
     """Each urgent word's best spotting margin in one recording, the time it took, the words' intents."""
     from voice.audio.endpointer import speech_span
-    from voice.listening.engines.sphinx_engine import URGENT_CONFIDENCE
+    from voice.confidence import URGENT_CONFIDENCE
 
     prepared = recognizer.prepared(speech_span(pcm) or b"")
     if prepared is None:

@@ -64,10 +64,6 @@ class LiveSettings:
     """Where spoken rate and volume changes are kept for the next session; None to keep nothing."""
 
 
-BARGE_IN_CONFIDENCE = 0.6
-"""Recogniser confidence given to a barge-in reading (an urgent word heard over the coach)."""
-
-
 class Ears:
     """Decides what a decoded utterance means, knowing what the coach was saying at the time."""
 
@@ -86,10 +82,10 @@ class Ears:
         """The intent to act on, or None to let it pass (nothing heard, or the coach's own voice)."""
         transcript = utterance.transcript
         coach_audible = self._guard.overlaps(utterance.start, utterance.end)
-        text = transcript.text or (transcript.barge_in if coach_audible else "")
+        text = transcript.text
         if not text:
             return None
-        intent = self._matcher.match(text, transcript.confidence if transcript.text else BARGE_IN_CONFIDENCE)
+        intent = self._matcher.match(text, transcript.confidence)
         if self._guard.is_echo(intent, utterance.start, utterance.end):
             log.debug("dropped %r: the coach's own words", text)
             return None
@@ -220,8 +216,7 @@ class LiveSession:
 
     def _act(self, utterance: Utterance) -> None:
         transcript = utterance.transcript
-        log.debug("utterance %.2f-%.2f s: %r (barge-in reading %r)", utterance.start, utterance.end,
-                  transcript.text, transcript.barge_in)
+        log.debug("utterance %.2f-%.2f s: %r", utterance.start, utterance.end, transcript.text)
         intent = self._ears.judge(utterance)
         if intent is not None:
             self.session.heard(intent)

@@ -4,11 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-NEAR_MISS_FROM = 0.68
-"""A ``none`` whose best phrase scores at least this (0..1) came close to a command: worth a "say again"."""
-
-CLEAR_ATTEMPT_FROM = 0.72
-"""A ``none`` scoring at least this is clearly a command attempt, worth answering even mid-hold."""
+from voice.confidence import CLEAR_ATTEMPT_FROM, NEAR_MISS_FROM
 
 NONE = "none"
 """The intent name for words that are not a command."""

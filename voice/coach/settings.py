@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from voice.confidence import CONFIRM_BELOW
+
 DEFAULT_WPM = 150
 """Starting speech rate in words per minute: espeak-ng's own default, clear from across a room."""
 SLOWEST_WPM = 100
@@ -37,7 +39,7 @@ class CoachSettings:
     """When holds are counted."""
     switch_seconds: float = 6.0
     """Time given to change position when switching sides."""
-    confirm_below: float = 0.85
+    confirm_below: float = CONFIRM_BELOW
     """An exercise name heard with less confidence than this is confirmed first."""
     rate: int = DEFAULT_WPM
     """Starting speech rate in words per minute."""

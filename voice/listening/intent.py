@@ -9,12 +9,10 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz, process, utils
 
 from voice.coach.messages import NONE, Intent
+from voice.confidence import NOT_A_COMMAND_BELOW
 from voice.content import Content, PainWords, Phrase
 from voice.content.numbers import number_words
 from voice.errors import ContentError
-
-NOT_A_COMMAND_BELOW = 0.78
-"""A transcript whose best phrase scores under this (0..1) is not a command."""
 
 PAIN = "pain"
 

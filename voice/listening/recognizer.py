@@ -22,13 +22,6 @@ class Transcript:
     """0..1: how sure the recogniser is of ``text``."""
     decode_ms: float
     """Processor time the engine spent on this utterance, in milliseconds."""
-    barge_in: str = ""
-    """When ``text`` is "": words of a second reading that lets more leftover sound follow a short
-    command (the coach's echo under a "stop"), to be trusted for urgent words only; else "".
-    Non-empty also says the speech was near a command (one fits once everyday words cost more)."""
-    rejected: str = ""
-    """When ``text`` is "": the everyday words the recogniser took the speech for (speech was heard,
-    no command matched); "" for silence, noise, or when ``text`` holds a command."""
 
 
 class Recognizer(Protocol):

@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from voice.audio.frontend import level_spread_db, suppressed
+from voice.confidence import GRAMMAR_HIT_CONFIDENCE, URGENT_CONFIDENCE
 from voice.content import URGENT_INTENTS, Content
 from voice.errors import ContentError, ModelError
 from voice.listening.engines.asr_data import AsrData
@@ -31,18 +32,11 @@ log = logging.getLogger(__name__)
 MIN_DECODE_SECONDS = 0.1
 """Shorter audio holds no command word (the shortest, "ow", lasts longer); it is not decoded."""
 
-GRAMMAR_HIT_CONFIDENCE = 0.9
-"""PocketSphinx's grammar search gives no usable confidence of its own. A command that beat the garbage
-path is taken as this sure: above the coach's confirmation threshold, so a heard exercise name is not
-asked about again."""
-
 SEARCH = "commands"
 SPOTTING_SEARCH = "urgent-spotting"
 SPOTTING_FLOOR = 1e-50
 """Threshold of the spotting search itself: it reports nearly every candidate, and each word's own
 least margin (``AsrData.spotting_margins``) then decides."""
-URGENT_CONFIDENCE = 0.6
-"""Confidence of an urgent word found by the urgent reading (the matcher asks no question of urgent words)."""
 
 
 @dataclass(frozen=True)
@@ -74,12 +68,9 @@ class SphinxTuning:
     """Probability of each further word on the garbage path."""
     garbage_min_words: int = 4
     """Fewest words on the garbage path: chatter fills four easily, a short command in noise does not."""
-    barge_in_garbage_words: int = 8
-    """Fewest garbage words in the second reading of an utterance the first called garbage: the
-    coach's leftover echo around a "stop" said over its voice reads as a few sham words."""
     barge_in_max_seconds: float = 2.5
-    """Only utterances this short get the second reading: urgent words are short, chatter is not
-    (and each second reading costs as much again as the first)."""
+    """Only utterances this short get the urgent reading (``urgent_garbage_words``): urgent words
+    are short, chatter is not (and each second reading costs as much again as the first)."""
     floor_db: float = 55.0
     """Level, below the utterance's peak, of the noise floor added against digital silence."""
     max_tone_share: float = 0.8
@@ -168,8 +159,7 @@ class SphinxRecognizer:
         self._urgent_searches: set[str] = set()
         self._graph = graph
         self._searches: dict[int, str] = {}
-        barge_in = 0 if self._barge_in_read() else self.tuning.barge_in_garbage_words
-        for min_words in (self.tuning.garbage_min_words, self.tuning.urgent_garbage_words, barge_in):
+        for min_words in (self.tuning.garbage_min_words, self.tuning.urgent_garbage_words):
             if min_words and (self.garbage or not self._searches):
                 self._search(min_words)
         self._audio: list[bytes] = []
@@ -401,18 +391,6 @@ class SphinxRecognizer:
             return ""
         return self.command_words(self.reading(prepared, min_words))
 
-    def _barge_in_read(self) -> bool:
-        """Whether an earlier reading of a rejected utterance already stands for the barge-in reading.
-
-        The urgent-only reading offers the same urgent phrases against a garbage path at least as
-        dear, without the other commands to lose to, so a barge-in reading after it finds nothing
-        more (and would cost a third decode)."""
-        tuning = self.tuning
-        same_urgent = tuning.urgent_garbage_words == tuning.barge_in_garbage_words
-        urgent_only = self._urgent_graph is not None and bool(self.garbage)
-        as_dear = tuning.urgent_grammar_words >= tuning.barge_in_garbage_words > 0
-        return same_urgent or (urgent_only and as_dear)
-
     def final(self) -> Transcript:
         """Decode the collected utterance; garbage-path results come back as "" (with a second reading).
 
@@ -439,8 +417,4 @@ class SphinxRecognizer:
         urgent = self._second_reading(prepared, self.tuning.urgent_garbage_words)
         if self.urgent_words & set(urgent.split()):
             return Transcript(urgent, URGENT_CONFIDENCE, (time.perf_counter() - started) * 1000)
-        barge_in = urgent if self._barge_in_read() else self._second_reading(
-            prepared, self.tuning.barge_in_garbage_words
-        )
-        spent = (time.perf_counter() - started) * 1000
-        return Transcript("", 0.0, spent, barge_in, " ".join(first))
+        return Transcript("", 0.0, (time.perf_counter() - started) * 1000)

@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from voice.confidence import VOSK_SURE
 from voice.content import Content
 from voice.errors import ModelError
 from voice.listening.engines.asr_data import AsrData
@@ -21,8 +22,6 @@ log = logging.getLogger(__name__)
 
 UNKNOWN_TOKENS = (UNKNOWN, "<UNK>", "<unk>")
 """How models spell their unknown word ([unk] in the English models, <UNK> in some others)."""
-SURE = 0.5
-"""Mean word confidence from which a grammar result is taken unchecked (untuned: no English model here)."""
 
 
 def _load_model(path: Path) -> Any:
@@ -172,7 +171,7 @@ class VoskRecognizer:
         tokens = [str(word["word"]) for word in words]
         known = [token for token in tokens if token not in UNKNOWN_TOKENS]
         confidence = sum(float(word.get("conf", 0.0)) for word in words) / len(words) if words else 0.0
-        if known and len(known) == len(tokens) and confidence >= SURE:
+        if known and len(known) == len(tokens) and confidence >= VOSK_SURE:
             spoken = " ".join(known)
             return self._phrase_of.get(spoken, unspell(spoken, self.aliases)), confidence
         if not known or not self._free_enabled:
