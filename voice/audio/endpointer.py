@@ -9,11 +9,8 @@ from enum import StrEnum
 import numpy as np
 import numpy.typing as npt
 
-from voice.pcm import TARGET_RATE
+from voice.pcm import FRAME_BYTES, SAMPLE_BYTES, TARGET_RATE
 
-FRAME = 160
-"""Samples per analysis frame (10 ms at 16 kHz)."""
-FRAME_BYTES = 2 * FRAME
 SILENT_DB = -120.0
 """Level given to digital silence."""
 
@@ -229,7 +226,7 @@ def speech_span(pcm: bytes, settings: EndpointSettings | None = None) -> bytes |
     found = utterances(pcm, settings)
     if not found:
         return None
-    first = round(found[0][0] * TARGET_RATE) * 2
+    first = round(found[0][0] * TARGET_RATE) * SAMPLE_BYTES
     last_start, last_audio = found[-1]
-    end = round(last_start * TARGET_RATE) * 2 + len(last_audio)
+    end = round(last_start * TARGET_RATE) * SAMPLE_BYTES + len(last_audio)
     return pcm[max(0, first) : end]

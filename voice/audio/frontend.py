@@ -7,7 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from voice.audio.endpointer import FRAME, FRAME_BYTES, frame_level
+from voice.audio.endpointer import frame_level
+from voice.pcm import FRAME, FRAME_BYTES
 
 BLOCK_BYTES = FRAME_BYTES
 """WebRTC's processor takes exactly 10 ms of 16-bit mono 16 kHz audio at a time."""

@@ -16,7 +16,7 @@ from voice.audio.frontend import SHIPPED_FRONT_END, FrontEnd
 from voice.clock import Clock
 from voice.errors import AudioDeviceError
 from voice.listening.recognizer import Recognizer, Transcript
-from voice.pcm import TARGET_RATE, float_to_pcm16, int16_bytes_to_float
+from voice.pcm import FRAME, SAMPLE_BYTES, TARGET_RATE, float_to_pcm16, int16_bytes_to_float
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +30,6 @@ SUPPRESS_BELOW = 4.0
 voice, not the person's: it is turned down (by ``SUPPRESSION``) before the endpointer sees it."""
 SUPPRESSION = 0.1
 """Gain on such frames (-20 dB): quiet enough not to open an utterance, not digital silence."""
-FRAME = TARGET_RATE // 100
 
 
 @dataclass(frozen=True)
@@ -193,7 +192,7 @@ class _Stream:
     def clean(self, block: bytes) -> bytes:
         """The block without the coach's voice, as far as the echo canceller can tell, noise reduced."""
         if self._origin is None:
-            self._origin = self._clock.now() - len(block) / 2 / TARGET_RATE
+            self._origin = self._clock.now() - len(block) / SAMPLE_BYTES / TARGET_RATE
         if self._canceller is None:
             return self._front.process(block)
         residual = self._canceller.process(int16_bytes_to_float(block))

@@ -25,7 +25,7 @@ from voice.listening.engines.asr_data import AsrData
 from voice.listening.engines.sphinx_fsg import fsg_transitions
 from voice.listening.grammar import WordGraph, word_graph
 from voice.listening.recognizer import POCKETSPHINX, Transcript
-from voice.pcm import TARGET_RATE
+from voice.pcm import SAMPLE_BYTES, TARGET_RATE
 
 log = logging.getLogger(__name__)
 
@@ -387,7 +387,7 @@ class SphinxRecognizer:
     def _second_reading(self, prepared: bytes, min_words: int) -> str:
         if not (min_words and self.garbage):
             return ""
-        if len(prepared) > self.tuning.barge_in_max_seconds * TARGET_RATE * 2:
+        if len(prepared) > self.tuning.barge_in_max_seconds * TARGET_RATE * SAMPLE_BYTES:
             return ""
         return self.command_words(self.reading(prepared, min_words))
 
