@@ -13,7 +13,7 @@ from voice.coach.replies import MissedWords, help_line, info_line, list_line
 from voice.coach.settings import CoachSettings
 from voice.coach.states import ACTIVE_STATES, HELP_BY_STATE, TIMED_STATES, State
 from voice.coach.walk import Walk
-from voice.content import Content
+from voice.content import Content, IntentName
 
 
 class WeekSummary(Protocol):
@@ -36,13 +36,16 @@ class Coach(Walk):
         self._pending_exercise: str | None = None
         self._misses = MissedWords()
         self._handlers: dict[str, Callable[[Intent], None]] = {
-            "start": self._on_start, "routine": self._on_routine, "next": self._on_next,
-            "back": self._on_back, "repeat": self._on_repeat, "pause": self._on_pause,
-            "resume": self._on_resume, "skip": self._on_skip, "stop": self._on_stop,
-            "pain": self._on_pain, "help": self._on_help, "list": self._on_list,
-            "info": self._on_info, "slower": self._on_rate, "faster": self._on_rate,
-            "yes": self._on_yes, "no": self._on_no, "progress": self._on_progress,
-            "louder": self._on_volume, "quieter": self._on_volume,
+            IntentName.START: self._on_start, IntentName.ROUTINE: self._on_routine,
+            IntentName.NEXT: self._on_next, IntentName.BACK: self._on_back,
+            IntentName.REPEAT: self._on_repeat, IntentName.PAUSE: self._on_pause,
+            IntentName.RESUME: self._on_resume, IntentName.SKIP: self._on_skip,
+            IntentName.STOP: self._on_stop, IntentName.PAIN: self._on_pain,
+            IntentName.HELP: self._on_help, IntentName.LIST: self._on_list,
+            IntentName.INFO: self._on_info, IntentName.PROGRESS: self._on_progress,
+            IntentName.SLOWER: self._on_rate, IntentName.FASTER: self._on_rate,
+            IntentName.LOUDER: self._on_volume, IntentName.QUIETER: self._on_volume,
+            IntentName.YES: self._on_yes, IntentName.NO: self._on_no,
         }
 
     # ----- inputs -------------------------------------------------------------------------
@@ -180,7 +183,7 @@ class Coach(Walk):
 
     def _on_skip(self, intent: Intent) -> None:
         if not self._in_exercise():
-            self._say(self._content.lines.nothing_running, "help")
+            self._say(self._content.lines.nothing_running, IntentName.HELP)
             return
         item = self._current_item()
         assert item is not None
@@ -200,7 +203,7 @@ class Coach(Walk):
         self._set_state(State.STOPPED)
         if not self._told_how_to_restart:
             self._told_how_to_restart = True
-            self._say(lines.after_stop, "help")
+            self._say(lines.after_stop, IntentName.HELP)
 
     def _on_pain(self, intent: Intent) -> None:
         lines = self._content.lines
@@ -236,23 +239,23 @@ class Coach(Walk):
         busy = self.state in (State.INSTRUCTING, *TIMED_STATES)
         line = self._misses.answer(intent, busy, self._clock.now(), self._settings, self._content)
         if line:
-            self._say(line, "help")
+            self._say(line, IntentName.HELP)
 
     def _on_help(self, intent: Intent) -> None:
-        self._say(help_line(self._content, HELP_BY_STATE[self.state], self._current_item()), "help")
+        self._say(help_line(self._content, HELP_BY_STATE[self.state], self._current_item()), IntentName.HELP)
 
     def _on_list(self, intent: Intent) -> None:
-        self._say(list_line(self._content), "help")
+        self._say(list_line(self._content), IntentName.HELP)
 
     def _on_info(self, intent: Intent) -> None:
         item = self._current_item()
         if item is None:
             self._on_list(intent)
             return
-        self._say(info_line(self._content, item.exercise), "info")
+        self._say(info_line(self._content, item.exercise), IntentName.INFO)
 
     def _on_rate(self, intent: Intent) -> None:
-        step = self._settings.rate_step if intent.name == "faster" else -self._settings.rate_step
+        step = self._settings.rate_step if intent.name == IntentName.FASTER else -self._settings.rate_step
         rate = min(self._settings.max_rate, max(self._settings.min_rate, self.rate + step))
         lines = self._content.lines
         if rate == self.rate:
@@ -264,11 +267,11 @@ class Coach(Walk):
 
     def _on_progress(self, intent: Intent) -> None:
         history = self._history
-        self._say(history.weekly_summary() if history else self._content.lines.history_off, "info")
+        self._say(history.weekly_summary() if history else self._content.lines.history_off, IntentName.INFO)
 
     def _on_volume(self, intent: Intent) -> None:
         settings, lines = self._settings, self._content.lines
-        louder = intent.name == "louder"
+        louder = intent.name == IntentName.LOUDER
         factor = 10 ** (settings.volume_step_db / 20)
         lowest = settings.min_volume
         wanted = min(1.0, max(lowest, self.volume * factor)) if louder else max(lowest, self.volume / factor)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from voice.confidence import CLEAR_ATTEMPT_FROM, NEAR_MISS_FROM
+from voice.content import IntentName
 
-NONE = "none"
+NONE = IntentName.NONE
 """The intent name for words that are not a command."""
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from voice.content import IntentName
+
 
 class State(StrEnum):
     """What the coach is doing."""
@@ -22,38 +24,48 @@ class State(StrEnum):
 TIMED_STATES = (State.HOLDING, State.REPETITIONS)
 ACTIVE_STATES = (State.INSTRUCTING, State.MOVING, *TIMED_STATES)
 
-_VOICE = ("louder", "quieter", "slower", "faster")
-_BETWEEN_EXERCISES = ("start", "routine", "list", *_VOICE)
-_ON_A_STEP = ("next", "back", "repeat", "pause", "skip", "stop", "info", *_VOICE)
-HELP_BY_STATE: dict[State, tuple[str, ...]] = {
+_VOICE = (IntentName.LOUDER, IntentName.QUIETER, IntentName.SLOWER, IntentName.FASTER)
+_BETWEEN_EXERCISES = (IntentName.START, IntentName.ROUTINE, IntentName.LIST, *_VOICE)
+_ON_A_STEP = (
+    IntentName.NEXT, IntentName.BACK, IntentName.REPEAT, IntentName.PAUSE, IntentName.SKIP, IntentName.STOP,
+    IntentName.INFO, *_VOICE,
+)
+_TIMED = (IntentName.PAUSE, IntentName.REPEAT, IntentName.NEXT, IntentName.STOP, IntentName.INFO, *_VOICE)
+HELP_BY_STATE: dict[State, tuple[IntentName, ...]] = {
     State.IDLE: _BETWEEN_EXERCISES,
     State.STOPPED: _BETWEEN_EXERCISES,
-    State.CONFIRMING: ("yes", "no"),
+    State.CONFIRMING: (IntentName.YES, IntentName.NO),
     State.INSTRUCTING: _ON_A_STEP,
     State.MOVING: _ON_A_STEP,
-    State.HOLDING: ("pause", "repeat", "next", "stop", "info", *_VOICE),
-    State.REPETITIONS: ("pause", "repeat", "next", "stop", "info", *_VOICE),
-    State.PAUSED: ("resume", "repeat", "skip", "stop"),
-    State.SAFETY: ("skip", "stop", "resume"),
+    State.HOLDING: _TIMED,
+    State.REPETITIONS: _TIMED,
+    State.PAUSED: (IntentName.RESUME, IntentName.REPEAT, IntentName.SKIP, IntentName.STOP),
+    State.SAFETY: (IntentName.SKIP, IntentName.STOP, IntentName.RESUME),
 }
 """The commands ``help`` offers in each state (their words come from the command data)."""
 
-_BEGIN = {"start": State.INSTRUCTING, "routine": State.INSTRUCTING, "stop": State.STOPPED}
-_ON_AN_ITEM = {
-    **_BEGIN, "next": State.INSTRUCTING, "back": State.INSTRUCTING, "skip": State.INSTRUCTING,
-    "pain": State.SAFETY,
+_BEGIN: dict[IntentName, State] = {
+    IntentName.START: State.INSTRUCTING, IntentName.ROUTINE: State.INSTRUCTING,
+    IntentName.STOP: State.STOPPED,
 }
+_ON_AN_ITEM: dict[IntentName, State] = {
+    **_BEGIN, IntentName.NEXT: State.INSTRUCTING, IntentName.BACK: State.INSTRUCTING,
+    IntentName.SKIP: State.INSTRUCTING, IntentName.PAIN: State.SAFETY,
+}
+_REPEAT_OR_PAUSE = {IntentName.REPEAT: State.INSTRUCTING, IntentName.PAUSE: State.PAUSED}
 
-TRANSITIONS: dict[State, dict[str, State]] = {
+TRANSITIONS: dict[State, dict[IntentName, State]] = {
     State.IDLE: _BEGIN,
     State.STOPPED: _BEGIN,
-    State.CONFIRMING: {**_BEGIN, "yes": State.INSTRUCTING, "no": State.IDLE, "pain": State.IDLE},
-    State.INSTRUCTING: {**_ON_AN_ITEM, "repeat": State.INSTRUCTING, "pause": State.PAUSED},
-    State.MOVING: {**_ON_AN_ITEM, "repeat": State.INSTRUCTING, "pause": State.PAUSED},
-    State.HOLDING: {**_ON_AN_ITEM, "pause": State.PAUSED},
-    State.REPETITIONS: {**_ON_AN_ITEM, "pause": State.PAUSED},
-    State.PAUSED: {**_ON_AN_ITEM, "repeat": State.INSTRUCTING, "resume": State.INSTRUCTING},
-    State.SAFETY: {**_ON_AN_ITEM, "resume": State.INSTRUCTING},
+    State.CONFIRMING: {
+        **_BEGIN, IntentName.YES: State.INSTRUCTING, IntentName.NO: State.IDLE, IntentName.PAIN: State.IDLE,
+    },
+    State.INSTRUCTING: {**_ON_AN_ITEM, **_REPEAT_OR_PAUSE},
+    State.MOVING: {**_ON_AN_ITEM, **_REPEAT_OR_PAUSE},
+    State.HOLDING: {**_ON_AN_ITEM, IntentName.PAUSE: State.PAUSED},
+    State.REPETITIONS: {**_ON_AN_ITEM, IntentName.PAUSE: State.PAUSED},
+    State.PAUSED: {**_ON_AN_ITEM, IntentName.REPEAT: State.INSTRUCTING, IntentName.RESUME: State.INSTRUCTING},
+    State.SAFETY: {**_ON_AN_ITEM, IntentName.RESUME: State.INSTRUCTING},
 }
 """The state each intent enters at once, from each state, in the middle of a routine (paused or stopped
 for pain on a positioning step; a paused hold stays paused while "resuming" is said, and the last item

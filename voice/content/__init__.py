@@ -6,6 +6,7 @@ from voice.content.model import (
     URGENT_INTENTS,
     Content,
     Exercise,
+    IntentName,
     PainWords,
     Phrase,
     Step,
@@ -15,6 +16,16 @@ from voice.content.model import (
 )
 
 __all__ = [
-    "INTENTS", "URGENT_INTENTS", "Content", "Exercise", "PainWords", "Phrase", "Step", "StepKind",
-    "UrgentWords", "default_content_dir", "load_content",
+    "INTENTS",
+    "URGENT_INTENTS",
+    "Content",
+    "Exercise",
+    "IntentName",
+    "PainWords",
+    "Phrase",
+    "Step",
+    "StepKind",
+    "UrgentWords",
+    "default_content_dir",
+    "load_content",
 ]

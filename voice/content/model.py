@@ -10,13 +10,38 @@ from pathlib import Path
 
 from voice.content.numbers import number_words
 
-INTENTS = (
-    "start", "routine", "next", "back", "repeat", "pause", "resume", "skip",
-    "stop", "pain", "help", "list", "info", "slower", "faster", "yes", "no", "progress",
-    "louder", "quieter",
-)
+
+class IntentName(StrEnum):
+    """What a person can mean (DESIGN section 1), in the order command data is compiled."""
+
+    START = "start"
+    ROUTINE = "routine"
+    NEXT = "next"
+    BACK = "back"
+    REPEAT = "repeat"
+    PAUSE = "pause"
+    RESUME = "resume"
+    SKIP = "skip"
+    STOP = "stop"
+    PAIN = "pain"
+    HELP = "help"
+    LIST = "list"
+    INFO = "info"
+    SLOWER = "slower"
+    FASTER = "faster"
+    YES = "yes"
+    NO = "no"
+    PROGRESS = "progress"
+    LOUDER = "louder"
+    QUIETER = "quieter"
+    NONE = "none"
+    """Not a command: chatter, noise, silence, or a sentence known so as not to be mistaken."""
+
+
+INTENTS = tuple(name for name in IntentName if name is not IntentName.NONE)
+"""The intents that are commands; each has phrase templates in the content."""
 SIDES = ("left", "right")
-NOT_A_COMMAND = "none"
+NOT_A_COMMAND = IntentName.NONE
 """The intent of sentences the recognisers know only so as not to mistake them for commands."""
 
 EXERCISE_ID = re.compile(r"[a-z][a-z0-9_]*")
@@ -127,7 +152,7 @@ class Phrase:
     """Exercise id when the intent is ``start``."""
 
 
-URGENT_INTENTS = ("pain", "stop", "pause")
+URGENT_INTENTS = (IntentName.PAIN, IntentName.STOP, IntentName.PAUSE)
 """Intents with urgent words, most urgent first; only these may interrupt the coach's speech."""
 
 

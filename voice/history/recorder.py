@@ -12,7 +12,7 @@ from voice.clock import Clock
 from voice.coach.actions import CountMark, StateChange
 from voice.coach.messages import NONE, Intent
 from voice.coach.states import ACTIVE_STATES, TIMED_STATES, State
-from voice.content import Content
+from voice.content import Content, IntentName
 from voice.history.report import spoken_summary, summarise
 from voice.history.store import EventKind, HistoryError, HistoryEvent, HistoryStore
 
@@ -90,15 +90,17 @@ class HistoryRecorder:
         where = self._where if self._where and self._where.state in RUNNING_STATES else None
         if intent.name == NONE:
             self._write(HistoryEvent(t, EventKind.NOT_UNDERSTOOD, words=intent.transcript))
-        elif intent.name == "pain":
+        elif intent.name == IntentName.PAIN:
             self._write(HistoryEvent(
                 t, EventKind.PAIN, exercise=where.exercise if where else None,
                 side=where.side if where else None, step=where.step if where else None,
                 words=intent.transcript,
             ))
-        elif intent.name == "skip" and where and self._exercise:
+        elif intent.name == IntentName.SKIP and where and self._exercise:
             self._write(HistoryEvent(t, EventKind.SKIP, exercise=self._exercise, side=self._side))
-        elif intent.name in ("start", "routine") or (intent.name == "yes" and self._confirming()):
+        elif intent.name in (IntentName.START, IntentName.ROUTINE) or (
+            intent.name == IntentName.YES and self._confirming()
+        ):
             self._new_run = True
 
     def state(self, t: float, change: StateChange) -> None:

@@ -10,11 +10,11 @@ from rapidfuzz import fuzz, process, utils
 
 from voice.coach.messages import NONE, Intent
 from voice.confidence import NOT_A_COMMAND_BELOW
-from voice.content import Content, PainWords, Phrase
+from voice.content import Content, IntentName, PainWords, Phrase
 from voice.content.numbers import number_words
 from voice.errors import ContentError
 
-PAIN = "pain"
+PAIN = IntentName.PAIN
 
 
 def _spell_digits(text: str) -> str:
