@@ -22,7 +22,7 @@ from voice.errors import ContentError
 from voice.listening.intent import IntentMatcher
 from voice.listening.listener import Utterance
 from voice.listening.recognizer import Transcript
-from voice.listening.self_hearing import EchoGuard
+from voice.listening.self_hearing import SelfHearingGuard
 from voice.testing.audio import espeak_wav
 
 CONTENT = load_content()
@@ -210,7 +210,7 @@ def test_a_word_gives_the_same_result_with_or_without_silence_around_it(
 
 @pytest.mark.parametrize(("heard", "counts"), [("it hurts", True), ("ouch", True), ("i have a cramp", False)])
 def test_only_short_distinct_pain_words_count_while_the_coach_talks(heard: str, counts: bool) -> None:
-    guard = EchoGuard()
+    guard = SelfHearingGuard()
     guard.started("Lie down on your back.", 0.0, 4.0)
     ears = Ears(MATCHER, guard, CONTENT.urgent)
     intent = ears.judge(Utterance(Transcript(heard, 0.9, 20.0), 1.0, 2.5))

@@ -14,7 +14,7 @@ from typing import IO
 from voice.apps.config import voice_keeper
 from voice.audio.echo_canceller import ReferenceBuffer
 from voice.audio.microphone import Microphone, find_device
-from voice.audio.speaker import SoundDeviceOutput
+from voice.audio.speaker import SoundDeviceOutput, open_output
 from voice.clock import Clock, MonotonicClock
 from voice.coach.actions import EventLog, Say
 from voice.coach.dialogue import Coach
@@ -37,11 +37,11 @@ from voice.listening.listener import (
 )
 from voice.listening.models import ENGLISH
 from voice.listening.recognizer import POCKETSPHINX, ListenSettings, Recognizer
-from voice.listening.self_hearing import EchoGuard
+from voice.listening.self_hearing import SelfHearingGuard
 from voice.listening.worker import RecognizerProcess
-from voice.speech.output import Voice, open_voice
+from voice.speech.output import OpenSpeaker, Voice, open_voice
 from voice.speech.silent import speaking_time
-from voice.speech.synthesis import SpeechSettings
+from voice.speech.synthesis import SpeechSettings, Synthesizer
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +67,9 @@ class LiveSettings:
 class Ears:
     """Decides what a decoded utterance means, knowing what the coach was saying at the time."""
 
-    def __init__(self, matcher: IntentMatcher, guard: EchoGuard, urgent: tuple[UrgentWords, ...]) -> None:
+    def __init__(
+        self, matcher: IntentMatcher, guard: SelfHearingGuard, urgent: tuple[UrgentWords, ...]
+    ) -> None:
         self._matcher = matcher
         self._guard = guard
         self._barge_in = {group.intent: frozenset(group.words) for group in urgent}
@@ -86,7 +88,7 @@ class Ears:
         if not text:
             return None
         intent = self._matcher.match(text, transcript.confidence)
-        if self._guard.is_echo(intent, utterance.start, utterance.end):
+        if self._guard.is_own_voice(intent, utterance.start, utterance.end):
             log.debug("dropped %r: the coach's own words", text)
             return None
         if coach_audible and not self._barges_in(intent):
@@ -96,10 +98,10 @@ class Ears:
 
 
 class GuardedListener:
-    """The session's speech listener that also tells the echo guard what is being played."""
+    """The session's speech listener that also tells the self-hearing guard what is being played."""
 
     def __init__(
-        self, session: Session, guard: EchoGuard, clock: Clock, length: Callable[[Say], float]
+        self, session: Session, guard: SelfHearingGuard, clock: Clock, length: Callable[[Say], float]
     ) -> None:
         self._session = session
         self._guard = guard
@@ -144,24 +146,27 @@ class LiveSession:
 
     def __init__(
         self, content: Content, settings: LiveSettings, recognizer: Recognizer,
-        source: Callable[[], AudioSource], events: IO[str] | None, echo: IO[str] | None,
+        source: Callable[[], AudioSource], events: IO[str] | None, printed: IO[str] | None,
+        clock: Clock | None = None, speaker: OpenSpeaker = open_output,
+        synthesizer: Callable[[SpeechSettings], Synthesizer] = Synthesizer,
     ) -> None:
-        self.clock = MonotonicClock()
+        """``clock``, ``speaker`` (opens the output) and ``synthesizer`` default to the real ones."""
+        self.clock = clock or MonotonicClock()
         target = settings.history and replace(settings.history, engine=recognizer.engine)
         self.history = HistoryRecorder(content, self.clock, target) if target else None
         self.coach = Coach(content, settings.coach, self.clock, self.history)
         self.session = Session(
-            self.coach, self.clock, EventLog(events), echo=echo, recorder=self.history,
+            self.coach, self.clock, EventLog(events), printed=printed, recorder=self.history,
             on_voice_change=voice_keeper(settings.state_file),
         )
         self.loop = RealtimeLoop(self.session, self.clock)
-        self.guard = EchoGuard()
+        self.guard = SelfHearingGuard()
         self._ears = Ears(IntentMatcher(content), self.guard, content.urgent)
         reference = ReferenceBuffer()
         heard_by = GuardedListener(self.session, self.guard, self.clock, self._length)
         self.voice: Voice = open_voice(
             settings.speech, settings.output_device, heard_by, self.loop.post, self.clock,
-            reference, on_lost=self._speaker_lost,
+            reference, on_lost=self._speaker_lost, open_speaker=speaker, make_synthesizer=synthesizer,
         )
         self.session.attach(self.voice.port)
         if self.voice.timed is not None:

@@ -42,7 +42,7 @@ def run_text_mode(
     recorder = HistoryRecorder(content, clock, history) if history else None
     coach = Coach(content, settings, clock, recorder)
     session = Session(
-        coach, clock, EventLog(events), echo=stdout, recorder=recorder,
+        coach, clock, EventLog(events), printed=stdout, recorder=recorder,
         on_voice_change=voice_keeper(state_file),
     )
     loop = RealtimeLoop(session, clock)

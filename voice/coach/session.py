@@ -70,7 +70,7 @@ class Session:
     """Runs one coaching session: intents in, speech and event log out."""
 
     def __init__(
-        self, coach: Coach, clock: Clock, log_: EventLog, echo: IO[str] | None = None,
+        self, coach: Coach, clock: Clock, log_: EventLog, printed: IO[str] | None = None,
         recorder: SessionRecorder | None = None,
         on_voice_change: Callable[[VoiceChange], None] | None = None,
     ) -> None:
@@ -79,7 +79,7 @@ class Session:
         self._clock = clock
         self._log = log_
         self._recorder: SessionRecorder = recorder or NullRecorder()
-        self._echo = echo
+        self._printed = printed
         self._speech: SpeechPort | None = None
         self.speaking = 0
 
@@ -134,9 +134,9 @@ class Session:
 
     def _print(self, say: Say) -> None:
         """Text mode shows the words when the coach decides them, not when the audio gets going."""
-        if self._echo is not None:
-            self._echo.write(f"coach: {say.text}\n")
-            self._echo.flush()
+        if self._printed is not None:
+            self._printed.write(f"coach: {say.text}\n")
+            self._printed.flush()
 
     def _run(self, actions: list[Action]) -> None:
         for action in actions:

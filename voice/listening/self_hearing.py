@@ -52,7 +52,7 @@ class Spoken:
         return {word for index, word in enumerate(words) if low <= self.start + index * step <= high}
 
 
-class EchoGuard:
+class SelfHearingGuard:
     """Remembers what the coach said and when; rejects transcripts made only of those words."""
 
     def __init__(self, keep: int = 16) -> None:
@@ -74,7 +74,7 @@ class EchoGuard:
         """Whether the coach was audible at any point of ``start``..``end``."""
         return any(s.start <= end and start <= s.end + TAIL_SECONDS for s in self._heard_so_far(end))
 
-    def is_echo(self, intent: Intent, start: float, end: float) -> bool:
+    def is_own_voice(self, intent: Intent, start: float, end: float) -> bool:
         """True when at least half the words heard sound like words the coach was saying then.
 
         Sounds like: the same word, or one the start of the other ("stop" in "stopping"), since the

@@ -22,6 +22,8 @@ from voice.speech.synthesis import SpeechSettings, Synthesizer
 log = logging.getLogger(__name__)
 
 Post = Callable[[Callable[[], None]], None]
+OpenSpeaker = Callable[[str | int | None, Reference | None, Callable[[str], None] | None], AudioOutput]
+"""Opens the speaker (device, echo reference, what to call when it is lost); ``open_output`` by default."""
 
 
 @dataclass(frozen=True)
@@ -181,13 +183,15 @@ class Voice:
 def open_voice(
     settings: SpeechSettings, device: str | int | None, listener: SpeechListener, post: Post,
     clock: Clock, reference: Reference | None = None, on_lost: Callable[[str], None] | None = None,
+    open_speaker: OpenSpeaker = open_output,
+    make_synthesizer: Callable[[SpeechSettings], Synthesizer] = Synthesizer,
 ) -> Voice:
     """Real speech on the speaker if possible; otherwise silent estimated timing, said once in the log."""
-    speaker = open_output(device, reference, on_lost)
+    speaker = open_speaker(device, reference, on_lost)
     silent = SilentSpeaker(clock, listener)
     if isinstance(speaker, NullOutput):  # already logged; nothing to render for
         return Voice(silent, silent, None, None)
-    synthesizer = Synthesizer(settings)
+    synthesizer = make_synthesizer(settings)
     try:
         synthesizer.start()
     except SpeechError as error:
