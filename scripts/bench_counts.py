@@ -21,17 +21,17 @@ from typing import Any
 import numpy as np
 
 from voice.clock import MonotonicClock
+from voice.coach.actions import EventLog
+from voice.coach.dialogue import Coach
+from voice.coach.plan import phrases_to_prepare
+from voice.coach.runtime import RealtimeLoop
+from voice.coach.session import Session
+from voice.coach.settings import CoachSettings
 from voice.content import load_content
-from voice.dialogue import Coach
-from voice.events import EventLog
-from voice.intent import IntentMatcher
-from voice.plan import phrases_to_prepare
-from voice.runtime import RealtimeLoop
-from voice.session import Session
-from voice.settings import CoachSettings
-from voice.speech import open_voice
+from voice.listening.intent import IntentMatcher
+from voice.speech.output import open_voice
+from voice.speech.synthesis import SpeechSettings
 from voice.testing.pulse import PulseSink, restart_portaudio, set_environ
-from voice.tts import SpeechSettings
 
 RATE = 16_000
 BLOCK = 160

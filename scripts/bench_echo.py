@@ -23,10 +23,10 @@ import tempfile
 from pathlib import Path
 
 from voice.pcm import TARGET_RATE, Pcm
+from voice.speech.synthesis import Synthesizer
 from voice.testing.audio import espeak_wav
 from voice.testing.echo_room import Scene, play_scene
 from voice.testing.pulse import PulseSink, restart_portaudio, set_environ
-from voice.tts import Synthesizer
 
 SENTENCES = (
     "Lie on your back with both knees bent and your feet flat on the floor.",

@@ -9,12 +9,12 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from voice.apps.simulate import Simulation, parse_script
+from voice.coach.settings import CoachSettings
 from voice.content import load_content
-from voice.history import SYNCHRONOUS, EventKind, HistoryEvent, HistoryStore
-from voice.history_recorder import HistoryTarget
-from voice.history_report import spoken_summary, summarise
-from voice.settings import CoachSettings
-from voice.simulate import Simulation, parse_script
+from voice.history.recorder import HistoryTarget
+from voice.history.report import spoken_summary, summarise
+from voice.history.store import SYNCHRONOUS, EventKind, HistoryEvent, HistoryStore
 
 ROUTINE = "1 start routine\n"
 """A day's routine: all five exercises."""

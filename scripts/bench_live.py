@@ -63,15 +63,15 @@ if __name__ == "__main__" or TYPE_CHECKING:
         synthesise,
     )
 
-    from voice.asr import ListenSettings
-    from voice.asr_process import RecognizerProcess
+    from voice.apps.live import LiveSession, LiveSettings, open_microphone
+    from voice.coach.settings import CoachSettings
     from voice.content import Content, load_content
-    from voice.listen import Utterance
-    from voice.live import LiveSession, LiveSettings, open_microphone
-    from voice.settings import CoachSettings
+    from voice.listening.listener import Utterance
+    from voice.listening.recognizer import ListenSettings
+    from voice.listening.worker import RecognizerProcess
+    from voice.speech.synthesis import SpeechSettings
     from voice.testing.audio import espeak_wav, write_wav
     from voice.testing.pulse import PulseSink, restart_portaudio, set_environ
-    from voice.tts import SpeechSettings
 
 Event = dict[str, Any]
 Line = tuple[float, str, str]
@@ -148,7 +148,7 @@ class Bench:
             return None
         ends = [
             u.end for u in self.utterances
-            if u.end <= heard["t"] and heard["text"] in (u.transcript.text, u.transcript.barge_in)
+            if u.end <= heard["t"] and heard["text"] == u.transcript.text
         ]
         return ends[-1] if ends else None
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import random
 
+from voice.confidence import CLEAR_ATTEMPT_FROM, NEAR_MISS_FROM, NOT_A_COMMAND_BELOW
 from voice.content import load_content
-from voice.intent import NOT_A_COMMAND_BELOW, IntentMatcher
-from voice.messages import CLEAR_ATTEMPT_FROM, NEAR_MISS_FROM
+from voice.listening.intent import IntentMatcher
 
 CHATTER = (
     "can you turn the radio down", "my dog is barking", "what time is it", "i need a drink of water",

@@ -34,14 +34,14 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 from make_dev_audio import CHATTER, NOISE_KINDS, Spoken, add_noise, make_noise, synthesise  # noqa: E402
 
-from voice.asr import ListenSettings  # noqa: E402
+from voice.apps.recognize import recognize_pcm  # noqa: E402
+from voice.apps.simulate import Simulation, parse_script  # noqa: E402
+from voice.coach.settings import CoachSettings  # noqa: E402
 from voice.content import Content, load_content  # noqa: E402
-from voice.engines import open_recognizer  # noqa: E402
-from voice.intent import IntentMatcher  # noqa: E402
+from voice.listening.engines import open_recognizer  # noqa: E402
+from voice.listening.intent import IntentMatcher  # noqa: E402
+from voice.listening.recognizer import ListenSettings  # noqa: E402
 from voice.pcm import float_to_pcm16  # noqa: E402
-from voice.recognize import recognize_pcm  # noqa: E402
-from voice.settings import CoachSettings  # noqa: E402
-from voice.simulate import Simulation, parse_script  # noqa: E402
 
 PHRASINGS = ROOT / "tests" / "pain_phrasings.toml"
 VOICES = ("espeak-ng:en-us", "espeak-ng:en-gb", "espeak-ng:en-us+f3", "espeak-ng:en-gb-x-rp")

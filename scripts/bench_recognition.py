@@ -41,8 +41,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from voice.engines.sphinx_engine import SphinxTuning  # noqa: E402
-from voice.frontend import SHIPPED_FRONT_END, FrontEndSettings, cleaned  # noqa: E402
+from voice.audio.frontend import SHIPPED_FRONT_END, FrontEndSettings, cleaned  # noqa: E402
+from voice.listening.engines.sphinx_engine import SphinxTuning  # noqa: E402
 
 CONDITIONS = ("clean", "noise20", "noise10", "noise5", "reverb", "far", "quiet", "loud")
 URGENT_INTENTS = ("stop", "pain", "pause")
@@ -85,7 +85,6 @@ class Setting:
 
 OLD = SphinxTuning(
     garbage_min_words=4,
-    barge_in_garbage_words=8,
     urgent_garbage_words=0,
     streaming=False,
     urgent_grammar_words=0,
@@ -144,10 +143,10 @@ def _decode_clip(recognizer: Any, matcher: Any, pcm: bytes, front: FrontEndSetti
     """The recogniser's result, and the urgent readings at every level, of one recording.
 
     The speech is handed over in 100 ms blocks as the live listener does; "first" is the time
-    from the end of the utterance to the result (it includes the barge-in reading).
+    from the end of the utterance to the result.
     """
-    from voice.endpoint import speech_span
-    from voice.engines.sphinx_engine import URGENT_CONFIDENCE
+    from voice.audio.endpointer import speech_span
+    from voice.confidence import URGENT_CONFIDENCE
 
     speech = speech_span(cleaned(pcm, front)) or b""
     record: dict[str, Any] = {"heard": bool(speech), "intent": "none", "exercise": None, "urgent": {}}
@@ -167,13 +166,8 @@ def _decode_clip(recognizer: Any, matcher: Any, pcm: bytes, front: FrontEndSetti
         return record
     for level in set(URGENT_LEVELS) - {0}:
         began = time.process_time()
-        words = (
-            transcript.barge_in
-            if level == recognizer.tuning.barge_in_garbage_words
-            else recognizer.command_words(recognizer.reading(prepared, level))
-        )
-        if level != recognizer.tuning.barge_in_garbage_words:
-            record["ms"][str(level)] = (time.process_time() - began) * 1000
+        words = recognizer.command_words(recognizer.reading(prepared, level))
+        record["ms"][str(level)] = (time.process_time() - began) * 1000
         if recognizer.urgent_words & set(words.split()):
             record["urgent"][str(level)] = matcher.match(words, URGENT_CONFIDENCE).name
     return record
@@ -181,8 +175,8 @@ def _decode_clip(recognizer: Any, matcher: Any, pcm: bytes, front: FrontEndSetti
 
 def _spot_clip(recognizer: Any, matcher: Any, pcm: bytes) -> dict[str, Any]:
     """Each urgent word's best spotting margin in one recording, the time it took, the words' intents."""
-    from voice.endpoint import speech_span
-    from voice.engines.sphinx_engine import URGENT_CONFIDENCE
+    from voice.audio.endpointer import speech_span
+    from voice.confidence import URGENT_CONFIDENCE
 
     prepared = recognizer.prepared(speech_span(pcm) or b"")
     if prepared is None:
@@ -197,10 +191,10 @@ def _spot_clip(recognizer: Any, matcher: Any, pcm: bytes) -> dict[str, Any]:
 def run_worker(setting: str, folder: Path, shard: int, shards: int, every: int = 1) -> dict[str, Any]:
     """Decode every ``shards``-th clip of the manifest with one setting (runs in a child process)."""
     from voice.content import load_content
-    from voice.engines.asr_data import load_asr_data
-    from voice.engines.sphinx_engine import SphinxRecognizer
     from voice.errors import CoachError
-    from voice.intent import IntentMatcher
+    from voice.listening.engines.asr_data import load_asr_data
+    from voice.listening.engines.sphinx_engine import SphinxRecognizer
+    from voice.listening.intent import IntentMatcher
     from voice.pcm import read_wav_pcm16k
 
     content = load_content()
@@ -226,10 +220,10 @@ def learn_cmn(folder: Path, voices: set[str] | None = None) -> str:
     """Mean cepstrum of the clean commands (of some voices): where a streamed utterance should start."""
     import numpy as np
 
+    from voice.audio.endpointer import speech_span
     from voice.content import load_content
-    from voice.endpoint import speech_span
-    from voice.engines.asr_data import load_asr_data
-    from voice.engines.sphinx_engine import SphinxRecognizer
+    from voice.listening.engines.asr_data import load_asr_data
+    from voice.listening.engines.sphinx_engine import SphinxRecognizer
     from voice.pcm import read_wav_pcm16k
 
     recognizer = SphinxRecognizer.for_content(load_content(), load_asr_data(), OLD)
@@ -252,11 +246,11 @@ def _labels(folder: Path) -> list[dict[str, Any]]:
 
 def _pass_key(setting: str, folder: Path) -> str:
     """Cache name of a pass: the setting, the urgent levels, the pronunciations and the set."""
-    from voice.engines.asr_data import load_asr_data
+    from voice.listening.engines.asr_data import load_asr_data
 
     asr = repr(replace(load_asr_data(), spotting_margins={})).encode()  # margins act after decoding
     labels = (folder / "labels.jsonl").read_bytes()
-    from voice.engines.sphinx_engine import SPOTTING_FLOOR
+    from voice.listening.engines.sphinx_engine import SPOTTING_FLOOR
 
     what = repr(SETTINGS[setting]) if setting != SPOTTING else f"{SPOTTING} {SPOTTING_FLOOR}"
     parts = [what.encode(), repr(URGENT_LEVELS).encode(), asr, labels]

@@ -6,9 +6,9 @@ import io
 import statistics
 import time
 
+from voice.apps.simulate import Simulation, parse_script
+from voice.coach.settings import CoachSettings
 from voice.content import load_content
-from voice.settings import CoachSettings
-from voice.simulate import Simulation, parse_script
 
 SCRIPTS = {"full routine": "1 start routine", "hamstring session": "1 start hamstring stretch"}
 

@@ -8,8 +8,8 @@ import time
 from collections.abc import Iterator
 
 from voice.content import Content, load_content
-from voice.numbers import number_words
-from voice.tts import SpeechSettings, Synthesizer
+from voice.content.numbers import number_words
+from voice.speech.synthesis import SpeechSettings, Synthesizer
 
 STEP = "Hold your left leg behind the knee with both hands."
 RUNS = 15

@@ -86,13 +86,13 @@ def make_stop_set(folder: Path) -> None:
 
 def decode_shard(job: tuple[Path, list[Record], Pass]) -> dict[str, Record]:
     """Each clip's intent under one pass."""
+    from voice.apps.recognize import recognize_pcm
     from voice.content import load_content
-    from voice.engines.asr_data import load_asr_data
-    from voice.engines.sphinx_engine import SphinxRecognizer, SphinxTuning
     from voice.errors import CoachError
-    from voice.intent import IntentMatcher
+    from voice.listening.engines.asr_data import load_asr_data
+    from voice.listening.engines.sphinx_engine import SphinxRecognizer, SphinxTuning
+    from voice.listening.intent import IntentMatcher
     from voice.pcm import read_wav_pcm16k
-    from voice.recognize import recognize_pcm
 
     folder, labels, setting = job
     content = load_content(setting.content)

@@ -5,7 +5,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 coach=.venv/bin/stretch-coach
-model_url=$(.venv/bin/python -c 'from voice.models import ENGLISH; print(ENGLISH.url)')
+model_url=$(.venv/bin/python -c 'from voice.listening.models import ENGLISH; print(ENGLISH.url)')
 model_zip=$(basename "$model_url")
 
 reachable() {  # a quick look before a download that may take minutes

@@ -33,7 +33,7 @@ import numpy.typing as npt
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from voice.content import Content, load_content
-from voice.numbers import number_words
+from voice.content.numbers import number_words
 from voice.pcm import TARGET_RATE, read_wav, resample
 from voice.testing.audio import noise, write_wav
 from voice.testing.voices import DEV_VOICES, missing_packages, speak

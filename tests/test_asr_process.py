@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import requires_espeak
-from voice.asr import ListenSettings
-from voice.asr_process import RecognizerProcess
+from tests.helpers import requires_espeak
 from voice.content import Content, load_content
-from voice.engines.asr_data import load_asr_data
-from voice.engines.sphinx_engine import SphinxRecognizer
 from voice.errors import ModelError
+from voice.listening.engines.asr_data import load_asr_data
+from voice.listening.engines.sphinx_engine import SphinxRecognizer
+from voice.listening.recognizer import ListenSettings
+from voice.listening.worker import RecognizerProcess
 from voice.pcm import TARGET_RATE, read_wav_pcm16k
 from voice.testing.audio import espeak_wav
 

@@ -8,16 +8,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.conftest import requires_espeak
-from voice.audio_in import InputDevice, Microphone, find_device, format_devices, input_devices
-from voice.cli import main
+from tests.helpers import requires_espeak
+from voice.apps.cli import main
+from voice.apps.recognize import recognize_pcm
+from voice.audio.microphone import InputDevice, Microphone, find_device, format_devices, input_devices
 from voice.content import load_content
-from voice.engines.asr_data import load_asr_data
-from voice.engines.sphinx_engine import SphinxRecognizer
 from voice.errors import AudioDeviceError
-from voice.intent import IntentMatcher
+from voice.listening.engines.asr_data import load_asr_data
+from voice.listening.engines.sphinx_engine import SphinxRecognizer
+from voice.listening.intent import IntentMatcher
 from voice.pcm import TARGET_RATE, read_wav
-from voice.recognize import recognize_pcm
 from voice.testing.audio import espeak_wav, write_wav
 from voice.testing.pulse import PulseSink
 

@@ -11,20 +11,13 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def run(*args: str, stdin: str = "", env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "voice", *args], input=stdin, capture_output=True, text=True,
-        cwd=ROOT, timeout=120, env=env,
-    )
+from tests.helpers import ROOT, run_cli
 
 
 def test_simulate_prints_the_event_log(tmp_path: Path) -> None:
     script = tmp_path / "session.txt"
     script.write_text("# a short session\n2 start hamstring stretch\n20 stop\n")
-    result = run("simulate", str(script))
+    result = run_cli("simulate", str(script))
     assert result.returncode == 0, result.stderr
     events = [json.loads(line) for line in result.stdout.splitlines()]
     assert events[0] == {**events[0], "type": "say", "kind": "greeting", "t": 0.0}
@@ -48,7 +41,7 @@ def test_simulate_prints_the_event_log(tmp_path: Path) -> None:
 def test_bad_scripts_get_one_line_and_status_1(tmp_path: Path, script: str, message: str) -> None:
     path = tmp_path / "bad.txt"
     path.write_text(script)
-    result = run("simulate", str(path))
+    result = run_cli("simulate", str(path))
     assert result.returncode == 1
     assert message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
@@ -56,17 +49,17 @@ def test_bad_scripts_get_one_line_and_status_1(tmp_path: Path, script: str, mess
 
 
 def test_missing_script_and_broken_content_are_one_line(tmp_path: Path) -> None:
-    missing = run("simulate", str(tmp_path / "nope.txt"))
+    missing = run_cli("simulate", str(tmp_path / "nope.txt"))
     assert missing.returncode == 1 and "cannot read the script" in missing.stderr
-    folder = run("simulate", str(tmp_path))
+    folder = run_cli("simulate", str(tmp_path))
     assert folder.returncode == 1 and "cannot read the script: Is a directory" in folder.stderr
     latin = tmp_path / "latin.txt"
     latin.write_bytes("2 start the caf\u00e9 stretch\n".encode("latin-1"))
-    not_utf8 = run("simulate", str(latin))
+    not_utf8 = run_cli("simulate", str(latin))
     assert not_utf8.returncode == 1 and "latin.txt: the script is not UTF-8 text (byte 15)" in not_utf8.stderr
     content = tmp_path / "content"
     content.mkdir()
-    broken = run("--content", str(content), "simulate", str(tmp_path / "nope.txt"))
+    broken = run_cli("--content", str(content), "simulate", str(tmp_path / "nope.txt"))
     assert broken.returncode == 1
     assert "no exercise files" in broken.stderr
     assert "Traceback" not in broken.stderr
@@ -75,7 +68,7 @@ def test_missing_script_and_broken_content_are_one_line(tmp_path: Path) -> None:
 def test_text_mode_reads_typed_commands_and_prints_the_coach(tmp_path: Path) -> None:
     events = tmp_path / "events.jsonl"
     env = {**os.environ, "XDG_RUNTIME_DIR": str(tmp_path)}  # no sound server: runs silently
-    result = run("--text", "--events", str(events), stdin="start core exercise\nquit\n", env=env)
+    result = run_cli("--text", "--events", str(events), stdin="start core exercise\nquit\n", env=env)
     assert result.returncode == 0, result.stderr
     assert "coach: Hello" in result.stdout
     assert "coach: Let's do the core exercise." in result.stdout
@@ -84,7 +77,7 @@ def test_text_mode_reads_typed_commands_and_prints_the_coach(tmp_path: Path) -> 
 
 
 def test_out_of_range_options_are_refused() -> None:
-    result = run("--rate", "400", "--text", stdin="")
+    result = run_cli("--rate", "400", "--text", stdin="")
     assert result.returncode == 1
     assert "--rate 400 is out of range" in result.stderr
 
@@ -95,7 +88,7 @@ def no_sound_server(tmp_path: Path) -> dict[str, str]:
 
 
 def test_without_any_sound_device_the_coach_says_so_and_carries_on_in_text(tmp_path: Path) -> None:
-    result = run(stdin="start core exercise\nquit\n", env=no_sound_server(tmp_path))
+    result = run_cli(stdin="start core exercise\nquit\n", env=no_sound_server(tmp_path))
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
     notices = result.stderr.strip().splitlines()
@@ -107,7 +100,9 @@ def test_without_any_sound_device_the_coach_says_so_and_carries_on_in_text(tmp_p
 
 def test_end_of_input_ends_the_text_session_like_stop(tmp_path: Path) -> None:
     events = tmp_path / "events.jsonl"
-    result = run("--text", "--events", str(events), stdin="start routine\n", env=no_sound_server(tmp_path))
+    result = run_cli(
+        "--text", "--events", str(events), stdin="start routine\n", env=no_sound_server(tmp_path)
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.rstrip().endswith("coach: Stopping here.\ncoach: Take care.")
     states = [json.loads(line)["state"] for line in events.read_text().splitlines() if '"state"' in line]
@@ -115,12 +110,12 @@ def test_end_of_input_ends_the_text_session_like_stop(tmp_path: Path) -> None:
 
 
 def test_typed_words_that_are_no_command_get_a_pointer_to_help(tmp_path: Path) -> None:
-    result = run("--text", stdin="banana\n", env=no_sound_server(tmp_path))
+    result = run_cli("--text", stdin="banana\n", env=no_sound_server(tmp_path))
     assert "coach: Sorry, I didn't catch that. Say help to hear what you can say." in result.stdout
 
 
 def test_help_shows_the_command_is_optional_and_what_to_say() -> None:
-    result = run("--help")
+    result = run_cli("--help")
     assert result.returncode == 0
     assert result.stdout.startswith("usage: stretch-coach [options] [COMMAND ...]\n")
     assert "what you can say to the coach:" in result.stdout
@@ -129,7 +124,7 @@ def test_help_shows_the_command_is_optional_and_what_to_say() -> None:
 
 
 def test_each_model_action_has_its_own_help() -> None:
-    helps = {action: run("model", action, "--help").stdout for action in ("download", "verify", "path")}
+    helps = {action: run_cli("model", action, "--help").stdout for action in ("download", "verify", "path")}
     assert helps["download"].startswith("usage: stretch-coach model download")
     assert "--from-file" in helps["download"] and "--from-file" not in helps["verify"]
     assert "really loads" in helps["verify"]
@@ -140,10 +135,10 @@ def test_each_model_action_has_its_own_help() -> None:
 def test_verbose_works_after_the_command_too(tmp_path: Path) -> None:
     script = tmp_path / "session.txt"
     script.write_text("2 stop\n")
-    after = run("simulate", str(script), "-v")
+    after = run_cli("simulate", str(script), "-v")
     assert after.returncode == 0, after.stderr
-    assert after.stdout == run("-v", "simulate", str(script)).stdout
-    nothing = run("model", "verify", "-v", "--model", str(tmp_path / "none"))
+    assert after.stdout == run_cli("-v", "simulate", str(script)).stdout
+    nothing = run_cli("model", "verify", "-v", "--model", str(tmp_path / "none"))
     assert nothing.returncode == 1 and nothing.stderr.strip().endswith("no such model folder")
 
 
@@ -178,7 +173,7 @@ def test_output_cut_short_by_its_reader_is_not_a_crash(tmp_path: Path) -> None:
 def test_a_script_may_separate_time_and_words_with_a_tab(tmp_path: Path) -> None:
     script = tmp_path / "tabs.txt"
     script.write_text("2\tstart hamstring\n40  stop\n")
-    result = run("simulate", str(script))
+    result = run_cli("simulate", str(script))
     assert result.returncode == 0, result.stderr
     heard = [json.loads(line) for line in result.stdout.splitlines() if '"heard"' in line]
     assert [(e["t"], e["text"], e["intent"]) for e in heard] == [
@@ -218,7 +213,7 @@ def test_at_a_terminal_text_mode_says_how_to_leave(tmp_path: Path) -> None:
 def test_user_mistakes_on_the_command_line_are_one_line(
     tmp_path: Path, args: tuple[str, ...], message: str
 ) -> None:
-    result = run(*(arg.format(tmp=tmp_path) for arg in args), env=no_sound_server(tmp_path))
+    result = run_cli(*(arg.format(tmp=tmp_path) for arg in args), env=no_sound_server(tmp_path))
     assert result.returncode != 0
     assert message in result.stderr
     assert "Traceback" not in result.stderr

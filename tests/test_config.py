@@ -10,9 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from voice.config import OPTIONS, Places, read_config, resolve, save_state
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.helpers import ROOT, run_cli
+from voice.apps.config import OPTIONS, Places, read_config, resolve, save_state
 
 
 def run(home: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
@@ -20,8 +19,7 @@ def run(home: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[
     env = {**os.environ, "XDG_CONFIG_HOME": str(home), "XDG_RUNTIME_DIR": str(home)}
     env.pop("STRETCH_COACH_CONFIG", None)
     env.pop("PULSE_SERVER", None)
-    return subprocess.run([sys.executable, "-m", "voice", *args], input=stdin, capture_output=True, text=True,
-                          cwd=ROOT, timeout=120, env=env)
+    return run_cli(*args, stdin=stdin, env=env)
 
 
 def config_file(home: Path, text: str) -> Path:

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from voice.asr import POCKETSPHINX, ListenSettings
-from voice.confusable import bursts, near_pairs, phone_distance, short_commands
 from voice.content import URGENT_INTENTS, default_content_dir, load_content
-from voice.engines import open_recognizer
-from voice.engines.asr_data import load_asr_data
-from voice.engines.grammar_check import check_near_urgent, pronouncing, unreviewed_near_urgent
 from voice.errors import ContentError
-from voice.intent import IntentMatcher
+from voice.listening.confusable import bursts, near_pairs, phone_distance, short_commands
+from voice.listening.engines import open_recognizer
+from voice.listening.engines.asr_data import load_asr_data
+from voice.listening.engines.grammar_check import check_near_urgent, pronouncing, unreviewed_near_urgent
+from voice.listening.intent import IntentMatcher
+from voice.listening.recognizer import POCKETSPHINX, ListenSettings
 
 
 def test_phone_distance_charges_a_change_within_a_class_half() -> None:

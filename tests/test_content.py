@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
-from voice.content import INTENTS, StepKind, default_content_dir, load_content
+from tests.helpers import add_calf, copy_content, edit
+from voice.content import INTENTS, StepKind, load_content
+from voice.content.templates import TemplateError, expand
 from voice.errors import ContentError
-from voice.intent import IntentMatcher
-from voice.templates import TemplateError, expand
+from voice.listening.intent import IntentMatcher
 
 
 def test_templates_expand_optional_words_and_alternatives() -> None:
@@ -67,15 +67,7 @@ def test_plain_names_people_use_are_there() -> None:
 
 @pytest.fixture()
 def content_copy(tmp_path: Path) -> Path:
-    target = tmp_path / "content"
-    shutil.copytree(default_content_dir(), target)
-    return target
-
-
-def _edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text()
-    assert old in text
-    path.write_text(text.replace(old, new, 1))
+    return copy_content(tmp_path)
 
 
 BROKEN = [
@@ -100,7 +92,7 @@ BROKEN = [
 def test_broken_content_names_file_exercise_and_field(
     content_copy: Path, file: str, old: str, new: str, message: str
 ) -> None:
-    _edit(content_copy / file, old, new)
+    edit(content_copy / file, old, new)
     with pytest.raises(ContentError) as caught:
         load_content(content_copy)
     assert message in str(caught.value)
@@ -140,7 +132,8 @@ MISTAKES = [
     ("speech.toml", 'greeting = "', 'greting = "x"\ngreeting = "',
      "speech: unknown field 'greting'; did you mean 'greeting'?"),
     ("exercises/psoas.toml", 'id = "psoas"', 'id = "hamstring"',
-     "psoas.toml: exercise id 'hamstring' is already used by hamstring.toml; give each exercise its own id"),
+     "psoas.toml: exercise 'hamstring': field 'id' is 'hamstring' but the file is psoas.toml; an exercise's "
+     "file is named after its id (hamstring.toml)"),
     ("exercises/psoas.toml", '"hip flexor stretch", "hip flexor",', '"hip flexor stretch", "leg stretch",',
      "the name 'leg stretch' is given to both hamstring and psoas; a name may belong to one exercise only"),
     ("commands.toml", "[intents.help]\ntemplates = [", "[intents.help]\ntemplates = [1, ",
@@ -162,7 +155,7 @@ MISTAKES = [
 def test_content_mistakes_are_caught_at_load_and_said_plainly(
     content_copy: Path, file: str, old: str, new: str, message: str
 ) -> None:
-    _edit(content_copy / file, old, new)
+    edit(content_copy / file, old, new)
     with pytest.raises(ContentError) as caught:
         load_content(content_copy)
     assert message in str(caught.value)
@@ -185,36 +178,9 @@ def test_a_file_that_is_not_utf8_is_named(content_copy: Path) -> None:
 
 def test_a_phrase_with_two_meanings_names_both_exercises(content_copy: Path) -> None:
     commands = content_copy / "commands.toml"
-    _edit(commands, "templates = [\"next [step", "templates = [\"stretch two\", \"next [step")
+    edit(commands, "templates = [\"next [step", "templates = [\"stretch two\", \"next [step")
     with pytest.raises(ContentError, match="'stretch two' means both start psoas and next"):
         load_content(content_copy)
-
-
-CALF = """
-id = "calf"
-title = "calf stretch"
-order = 6
-two_sided = true
-location = "The calf is the back of your lower leg."
-benefit = "Stretching it eases tight ankles."
-names = ["calf stretch", "calf", "lower leg stretch"]
-
-[[steps]]
-kind = "instruction"
-text = "Stand facing a wall with your {side} foot back."
-settle = 4
-
-[[steps]]
-kind = "hold"
-text = "Lean into the wall and hold for {seconds} seconds."
-seconds = 20
-"""
-"""A sixth exercise, as a content author would add it."""
-
-
-def add_calf(content_dir: Path) -> None:
-    """Add a sixth exercise file to a content folder."""
-    (content_dir / "exercises" / "calf.toml").write_text(CALF)
 
 
 def test_a_sixth_exercise_file_adds_a_sixth_exercise(content_copy: Path) -> None:

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
+from voice.apps.simulate import Simulation, parse_script
+from voice.coach.messages import NONE, Intent
+from voice.coach.settings import CoachSettings, CountCadence
+from voice.coach.states import TRANSITIONS, State
 from voice.content import load_content
-from voice.dialogue import TRANSITIONS, State
-from voice.messages import NONE, Intent
-from voice.settings import CoachSettings, CountCadence
-from voice.simulate import Simulation, parse_script
 
 CONTENT = load_content()
 Event = dict[str, Any]

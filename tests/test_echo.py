@@ -7,8 +7,8 @@ import subprocess
 import numpy as np
 import pytest
 
-from tests.conftest import requires_espeak
-from voice.echo import EchoCanceller, ReferenceBuffer
+from tests.helpers import requires_espeak
+from voice.audio.echo_canceller import EchoCanceller, ReferenceBuffer
 from voice.pcm import TARGET_RATE, int16_bytes_to_float, parse_wav, resample
 from voice.testing.audio import level_db
 

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import requires_espeak
+from tests.helpers import requires_espeak
 from voice.pcm import TARGET_RATE, Pcm
+from voice.speech.synthesis import Synthesizer
 from voice.testing.audio import espeak_wav
 from voice.testing.echo_room import Room, play_scene, reduction_db
 from voice.testing.pulse import PulseSink
-from voice.tts import Synthesizer
 
 SENTENCES = (
     "Lie on your back with both knees bent and your feet flat on the floor.",

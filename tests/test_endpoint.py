@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.conftest import requires_espeak
-from voice.endpoint import Endpointer, Event, Kind, speech_span, utterances
+from tests.helpers import requires_espeak
+from voice.audio.endpointer import Endpointer, Event, Kind, speech_span, utterances
 from voice.pcm import TARGET_RATE as RATE
 from voice.pcm import read_wav
 from voice.testing.audio import espeak_wav, noise

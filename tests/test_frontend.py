@@ -7,20 +7,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.conftest import requires_espeak
-from voice.frontend import FrontEnd, FrontEndSettings, cleaned
+from tests.helpers import pink, requires_espeak
+from voice.audio.frontend import FrontEnd, FrontEndSettings, cleaned
 from voice.pcm import float_to_pcm16, read_wav
 from voice.testing.audio import espeak_wav
 
 RATE = 16000
 SUPPRESS = FrontEndSettings(noise_suppression=2)
-
-
-def pink(count: int, seed: int = 0) -> np.ndarray:
-    spectrum = np.fft.rfft(np.random.default_rng(seed).normal(size=count))
-    shaped = np.fft.irfft(spectrum * np.maximum(np.fft.rfftfreq(count, 1 / RATE), 20.0) ** -0.5, count)
-    scaled: np.ndarray = shaped / np.sqrt(np.mean(shaped**2))
-    return scaled
 
 
 def level_db(pcm: bytes) -> float:

@@ -15,13 +15,12 @@ from typing import Any
 
 import pytest
 
+from tests.helpers import ROOT, run_cli
+from voice.apps.simulate import Simulation, parse_script
+from voice.coach.settings import CoachSettings
 from voice.content import Content, load_content
-from voice.history import SCHEMA_VERSION, HistoryStore
-from voice.history_recorder import HistoryTarget
-from voice.settings import CoachSettings
-from voice.simulate import Simulation, parse_script
-
-ROOT = Path(__file__).resolve().parent.parent
+from voice.history.recorder import HistoryTarget
+from voice.history.store import SCHEMA_VERSION, HistoryStore
 
 FULL_HAMSTRING_WITH_PAIN = """
 2 start hamstring stretch
@@ -38,13 +37,6 @@ CORE_THEN_SKIPPED_PSOAS = """
 180 skip
 """
 """Core exercise to the end, then the hip flexor stretch paused and skipped."""
-
-
-def run(*args: str, stdin: str = "", env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "voice", *args], input=stdin, capture_output=True, text=True,
-        cwd=ROOT, timeout=120, env=env,
-    )
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +59,7 @@ def spoken(content: Content, script: str, history: HistoryTarget | None) -> list
 
 
 def sessions_json(history: Path, *extra: str) -> list[dict[str, Any]]:
-    result = run("history", "--history", str(history), "--days", "3650", "--json", *extra)
+    result = run_cli("history", "--history", str(history), "--days", "3650", "--json", *extra)
     assert result.returncode == 0, result.stderr
     return [json.loads(line) for line in result.stdout.splitlines()]
 
@@ -84,7 +76,8 @@ def script_file(tmp_path: Path, text: str) -> Path:
 def test_json_has_one_object_per_session_with_exercises_and_pain(tmp_path: Path) -> None:
     history = tmp_path / "history.sqlite3"
     for day, script in (("2026-11-23", FULL_HAMSTRING_WITH_PAIN), ("2026-11-25", CORE_THEN_SKIPPED_PSOAS)):
-        result = run("simulate", "--history", str(history), "--date", day, str(script_file(tmp_path, script)))
+        script_path = script_file(tmp_path, script)
+        result = run_cli("simulate", "--history", str(history), "--date", day, str(script_path))
         assert result.returncode == 0, result.stderr
     first, second = sessions_json(history)
     assert first["start"] == datetime(2026, 11, 23, 9).astimezone().isoformat()
@@ -107,10 +100,10 @@ def test_json_has_one_object_per_session_with_exercises_and_pain(tmp_path: Path)
 
 
 def test_simulate_records_nothing_without_history(tmp_path: Path, private_data_folder: Path) -> None:
-    result = run("simulate", str(script_file(tmp_path, FULL_HAMSTRING_WITH_PAIN)))
+    result = run_cli("simulate", str(script_file(tmp_path, FULL_HAMSTRING_WITH_PAIN)))
     assert result.returncode == 0, result.stderr
     assert list(private_data_folder.rglob("*")) == []
-    dated = run("simulate", "--date", "2026-11-23", str(script_file(tmp_path, "1 next\n")))
+    dated = run_cli("simulate", "--date", "2026-11-23", str(script_file(tmp_path, "1 next\n")))
     assert dated.returncode == 1 and "give --history FILE" in dated.stderr
 
 
@@ -202,13 +195,13 @@ def test_without_a_history_the_coach_says_so(content: Content) -> None:
 def test_table_lists_sessions_and_where_it_hurt(content: Content, tmp_path: Path) -> None:
     history = tmp_path / "h.sqlite3"
     simulate(content, history, "2026-11-23T09:00", FULL_HAMSTRING_WITH_PAIN)
-    result = run("history", "--history", str(history), "--days", "3650")
+    result = run_cli("history", "--history", str(history), "--days", "3650")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[1].startswith("Mon 23 Nov 2026  09:00-09:0")
     assert "hamstring (L R, 2 holds 60s, done)" in lines[1]
     assert lines[2] == '    pain 09:00 hamstring left step 5: "ouch"'
-    recent = run("history", "--history", str(history), "--days", "7")
+    recent = run_cli("history", "--history", str(history), "--days", "7")
     assert recent.stdout.strip() == "No sessions recorded in this period."
 
 
@@ -217,7 +210,7 @@ def test_csv_export_has_a_row_per_exercise(content: Content, tmp_path: Path) -> 
     simulate(content, history, "2026-11-23T09:00", FULL_HAMSTRING_WITH_PAIN)
     simulate(content, history, "2026-11-25T09:00", CORE_THEN_SKIPPED_PSOAS)
     exported = tmp_path / "export.csv"
-    result = run("history", "--history", str(history), "--days", "3650", "--csv", str(exported))
+    result = run_cli("history", "--history", str(history), "--days", "3650", "--csv", str(exported))
     assert result.returncode == 0, result.stderr
     with exported.open(newline="") as stream:
         rows = list(csv.DictReader(stream))
@@ -236,13 +229,13 @@ def test_chart_is_a_png_and_a_missing_matplotlib_is_one_line(content: Content, t
     history = tmp_path / "h.sqlite3"
     simulate(content, history, "2026-11-23T09:00", FULL_HAMSTRING_WITH_PAIN)
     chart = tmp_path / "week.png"
-    result = run("history", "--history", str(history), "--days", "3650", "--chart", str(chart))
+    result = run_cli("history", "--history", str(history), "--days", "3650", "--chart", str(chart))
     assert result.returncode == 0, result.stderr
     assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     arguments = ["history", "--history", str(history), "--chart", str(tmp_path / "x.png")]
     without = subprocess.run(
         [sys.executable, "-c",
-         "import sys; sys.modules['matplotlib'] = None; from voice.cli import main;"
+         "import sys; sys.modules['matplotlib'] = None; from voice.apps.cli import main;"
          f" sys.exit(main({arguments!r}))"],
         capture_output=True, text=True, cwd=ROOT, timeout=60,
     )
@@ -257,15 +250,15 @@ def test_forget_asks_first_and_deletes_everything(content: Content, tmp_path: Pa
     history = tmp_path / "h.sqlite3"
     simulate(content, history, "2026-11-23T09:00", FULL_HAMSTRING_WITH_PAIN)
     simulate(content, history, "2026-11-24T09:00", CORE_THEN_SKIPPED_PSOAS)
-    declined = run("history", "--history", str(history), "--forget", stdin="no\n")
+    declined = run_cli("history", "--history", str(history), "--forget", stdin="no\n")
     assert declined.returncode == 1
     assert "Delete all 2 sessions" in declined.stdout and "Nothing was deleted." in declined.stdout
     assert len(sessions_json(history)) == 2
-    confirmed = run("history", "--history", str(history), "--forget", stdin="yes\n")
+    confirmed = run_cli("history", "--history", str(history), "--forget", stdin="yes\n")
     assert confirmed.returncode == 0 and "Deleted 2 sessions." in confirmed.stdout
     assert sessions_json(history) == []
     simulate(content, history, "2026-11-25T09:00", FULL_HAMSTRING_WITH_PAIN)
-    skipped_question = run("history", "--history", str(history), "--forget", "--yes")
+    skipped_question = run_cli("history", "--history", str(history), "--forget", "--yes")
     assert skipped_question.returncode == 0 and "Deleted 1 sessions." in skipped_question.stdout
     assert sessions_json(history) == []
     with sqlite3.connect(history) as db:
@@ -273,11 +266,11 @@ def test_forget_asks_first_and_deletes_everything(content: Content, tmp_path: Pa
 
 
 def test_no_history_yet_is_said_plainly(tmp_path: Path) -> None:
-    result = run("history", "--history", str(tmp_path / "none.sqlite3"))
+    result = run_cli("history", "--history", str(tmp_path / "none.sqlite3"))
     assert result.returncode == 0
     assert result.stdout.startswith("No sessions recorded yet")
     assert not (tmp_path / "none.sqlite3").exists()
-    assert run("history", "--days", "0").returncode == 1
+    assert run_cli("history", "--days", "0").returncode == 1
 
 
 def test_an_empty_file_is_given_the_schema_and_reopening_keeps_what_was_kept(

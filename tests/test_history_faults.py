@@ -11,31 +11,22 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import closing, contextmanager, suppress
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 
+from tests.helpers import ROOT, logged, run_cli, wait_for
+from voice.apps.simulate import Simulation
+from voice.coach.settings import CoachSettings
 from voice.content import load_content
-from voice.history import SCHEMA_VERSION
-from voice.history_recorder import HistoryTarget
-from voice.settings import CoachSettings
-from voice.simulate import Simulation
-
-ROOT = Path(__file__).resolve().parent.parent
+from voice.history.recorder import HistoryTarget
+from voice.history.store import SCHEMA_VERSION
 
 SCRIPT = "2 start hamstring stretch\n30 wait\n35 resume\n60 ouch\n65 skip\n"
 """A session that writes a few dozen history events."""
-
-
-def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "voice", *args], capture_output=True, text=True, cwd=ROOT,
-        timeout=120, env=env,
-    )
 
 
 @pytest.fixture
@@ -49,20 +40,20 @@ def script(tmp_path: Path) -> Path:
 def recorded(tmp_path: Path, script: Path) -> Path:
     """A history file holding one finished session."""
     history = tmp_path / "history.sqlite3"
-    result = run("simulate", "--history", str(history), "--date", "2026-11-23", str(script))
+    result = run_cli("simulate", "--history", str(history), "--date", "2026-11-23", str(script))
     assert result.returncode == 0, result.stderr
     return history
 
 
 def without_history(script: Path) -> str:
-    result = run("simulate", str(script))
+    result = run_cli("simulate", str(script))
     assert result.returncode == 0, result.stderr
     return result.stdout
 
 
 def assert_coach_went_on(script: Path, history: Path, problem: str) -> None:
     """The session runs exactly as without a history, and the log says once what is wrong."""
-    result = run("simulate", "--history", str(history), str(script))
+    result = run_cli("simulate", "--history", str(history), str(script))
     assert result.returncode == 0, result.stderr
     assert result.stdout == without_history(script)
     assert result.stderr.splitlines() == [
@@ -71,7 +62,7 @@ def assert_coach_went_on(script: Path, history: Path, problem: str) -> None:
 
 
 def assert_history_explains(history: Path, problem: str) -> None:
-    result = run("history", "--history", str(history))
+    result = run_cli("history", "--history", str(history))
     assert result.returncode == 1
     assert result.stderr.splitlines() == [f"stretch-coach: error: {history}: {problem}"]
 
@@ -81,20 +72,6 @@ def fingerprint(folder: Path) -> dict[str, str]:
 
 
 # ----- kill -9 ------------------------------------------------------------------------------
-
-
-def wait_for(condition: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
-
-
-def logged(events: Path) -> list[dict[str, object]]:
-    if not events.exists():
-        return []
-    return [json.loads(line) for line in events.read_text().splitlines() if line.endswith("}")]
 
 
 def test_kill_9_mid_session_loses_nothing_heard(tmp_path: Path, private_data_folder: Path) -> None:
@@ -126,7 +103,7 @@ def test_kill_9_mid_session_loses_nothing_heard(tmp_path: Path, private_data_fol
     heard = [event for event in log if event["type"] == "heard"]
     pain = next(event for event in heard if event["intent"] == "pain")
     before_pain = [e for e in log if e["type"] == "state" and e["t"] <= pain["t"]][-1]  # type: ignore[operator]
-    (session,) = [json.loads(line) for line in run("history", "--json", env=env).stdout.splitlines()]
+    (session,) = [json.loads(line) for line in run_cli("history", "--json", env=env).stdout.splitlines()]
     assert session["engine"] == "text"
     assert session["exercises"][0]["exercise"] == "hamstring"
     assert session["exercises"][0]["sides"] == ["left"]
@@ -151,7 +128,7 @@ def test_a_locked_history_is_left_alone(recorded: Path, script: Path) -> None:
         assert_coach_went_on(script, recorded, problem)
     finally:
         holder.close()
-    shown = run("history", "--history", str(recorded), "--days", "3650", "--json")
+    shown = run_cli("history", "--history", str(recorded), "--days", "3650", "--json")
     assert len(shown.stdout.splitlines()) == 1
 
 
@@ -191,7 +168,7 @@ def test_a_read_only_history_is_still_shown(recorded: Path, script: Path) -> Non
         assert_coach_went_on(
             script, recorded, "the history file is read-only; make it writable or use --history FILE"
         )
-        shown = run("history", "--history", str(recorded), "--days", "3650")
+        shown = run_cli("history", "--history", str(recorded), "--days", "3650")
     assert shown.returncode == 0 and "hamstring" in shown.stdout
 
 
@@ -222,7 +199,7 @@ def test_a_newer_history_is_refused_without_damage(recorded: Path, script: Path)
 
 def test_a_full_disk_stops_only_the_history(small_disk: Path, script: Path) -> None:
     history = small_disk / "history.sqlite3"
-    assert run("simulate", "--history", str(history), str(script)).returncode == 0
+    assert run_cli("simulate", "--history", str(history), str(script)).returncode == 0
     with (small_disk / "filler").open("wb", buffering=0) as filler, suppress(OSError):
         while True:  # until the disk is full
             filler.write(b"\0" * 4096)
@@ -230,7 +207,7 @@ def test_a_full_disk_stops_only_the_history(small_disk: Path, script: Path) -> N
     assert_coach_went_on(script, history, problem)
     assert_history_explains(history, problem)
     (small_disk / "filler").unlink()
-    assert len(run("history", "--history", str(history), "--json").stdout.splitlines()) == 1
+    assert len(run_cli("history", "--history", str(history), "--json").stdout.splitlines()) == 1
 
 
 # ----- fixtures for file-system faults ------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from voice.content import load_content
-from voice.intent import IntentMatcher
+from voice.listening.intent import IntentMatcher
 
 CONTENT = load_content()
 MATCHER = IntentMatcher(CONTENT)

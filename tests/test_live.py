@@ -17,19 +17,17 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import requires_espeak
-from voice.asr import ListenSettings
+from tests.helpers import ROOT, requires_espeak, wait_for
+from voice.apps.live import LiveSession, LiveSettings
+from voice.coach.messages import Intent
+from voice.coach.settings import CoachSettings
 from voice.content import load_content
-from voice.engines import open_recognizer
 from voice.errors import AudioDeviceError
-from voice.live import LiveSession, LiveSettings
-from voice.messages import Intent
-from voice.settings import CoachSettings
+from voice.listening.engines import open_recognizer
+from voice.listening.recognizer import ListenSettings
+from voice.speech.synthesis import SpeechSettings
 from voice.testing.audio import espeak_wav
 from voice.testing.pulse import PulseSink
-from voice.tts import SpeechSettings
-
-ROOT = Path(__file__).resolve().parent.parent
 
 Event = dict[str, Any]
 
@@ -240,9 +238,7 @@ def test_a_microphone_failure_pauses_the_session_and_it_carries_on_when_the_devi
     try:
         start = Intent("start", "hamstring", 1.0, "start hamstring stretch")
         live.loop.post(lambda: live.session.heard(start))
-        deadline = time.monotonic() + 20
-        while "working again" not in log.getvalue() and time.monotonic() < deadline:
-            time.sleep(0.1)
+        wait_for(lambda: "working again" in log.getvalue(), "the microphone to be back", timeout=20)
     finally:
         live.stop()
         runner.join(timeout=10)

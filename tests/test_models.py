@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from voice import models
 from voice.errors import ModelError
+from voice.listening import models
 
 
 def fake_model_zip(name: str) -> bytes:
@@ -129,7 +129,7 @@ def test_verify_loads_the_model_and_refuses_a_folder_that_only_looks_like_one(tm
 
 
 def test_verify_accepts_a_real_model() -> None:
-    from tests.test_vosk import korean_model
+    from tests.helpers import korean_model
 
     real = korean_model()
     if real is None:

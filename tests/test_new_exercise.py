@@ -13,15 +13,13 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import requires_espeak
-from tests.test_content import add_calf
-from voice.cli import main
+from tests.helpers import ROOT, add_calf, requires_espeak
+from voice.apps.cli import main
+from voice.apps.simulate import Simulation, parse_script
+from voice.coach.settings import CoachSettings
 from voice.content import default_content_dir, load_content
-from voice.settings import CoachSettings
-from voice.simulate import Simulation, parse_script
 from voice.testing.audio import espeak_wav
 
-ROOT = Path(__file__).resolve().parent.parent
 Event = dict[str, Any]
 
 

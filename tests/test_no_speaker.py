@@ -11,9 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import ROOT
 from voice.testing.pulse import PulseSink
-
-ROOT = Path(__file__).resolve().parent.parent
 
 pytestmark = [
     pytest.mark.pulse,

@@ -8,12 +8,12 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from tests.test_content import add_calf
+from tests.helpers import add_calf
+from voice.apps.simulate import Simulation, parse_script
+from voice.coach.messages import Intent
+from voice.coach.settings import CoachSettings
 from voice.content import Content, default_content_dir, load_content
-from voice.intent import IntentMatcher
-from voice.messages import Intent
-from voice.settings import CoachSettings
-from voice.simulate import Simulation, parse_script
+from voice.listening.intent import IntentMatcher
 
 CONTENT = load_content()
 MATCHER = IntentMatcher(CONTENT)

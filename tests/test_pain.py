@@ -12,17 +12,17 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import requires_espeak
-from voice.asr import Transcript
-from voice.cli import main
+from tests.helpers import requires_espeak
+from voice.apps.cli import main
+from voice.apps.live import Ears
+from voice.apps.simulate import Simulation, parse_script
+from voice.coach.settings import CoachSettings
 from voice.content import default_content_dir, load_content
 from voice.errors import ContentError
-from voice.intent import IntentMatcher
-from voice.listen import Utterance
-from voice.live import Ears
-from voice.selfhearing import EchoGuard
-from voice.settings import CoachSettings
-from voice.simulate import Simulation, parse_script
+from voice.listening.intent import IntentMatcher
+from voice.listening.listener import Utterance
+from voice.listening.recognizer import Transcript
+from voice.listening.self_hearing import SelfHearingGuard
 from voice.testing.audio import espeak_wav
 
 CONTENT = load_content()
@@ -210,7 +210,7 @@ def test_a_word_gives_the_same_result_with_or_without_silence_around_it(
 
 @pytest.mark.parametrize(("heard", "counts"), [("it hurts", True), ("ouch", True), ("i have a cramp", False)])
 def test_only_short_distinct_pain_words_count_while_the_coach_talks(heard: str, counts: bool) -> None:
-    guard = EchoGuard()
+    guard = SelfHearingGuard()
     guard.started("Lie down on your back.", 0.0, 4.0)
     ears = Ears(MATCHER, guard, CONTENT.urgent)
     intent = ears.judge(Utterance(Transcript(heard, 0.9, 20.0), 1.0, 2.5))

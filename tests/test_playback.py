@@ -14,13 +14,13 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from tests.conftest import requires_espeak
+from tests.helpers import requires_espeak
+from voice.audio.speaker import Clip, NullOutput, SoundDeviceOutput, SpeakerStream, open_output
 from voice.pcm import FILTER_SPAN, TARGET_RATE, Pcm
-from voice.playback import Clip, NullOutput, SoundDeviceOutput, SpeakerStream, open_output
-from voice.speech import SpeechOut
+from voice.speech.output import SpeechOut
+from voice.speech.synthesis import Synthesizer
 from voice.testing.audio import rms
 from voice.testing.pulse import PulseSink
-from voice.tts import Synthesizer
 
 Audio = npt.NDArray[np.float32]
 STEP = "Hold your left leg behind the knee with both hands."
@@ -300,7 +300,7 @@ def test_a_speaker_that_fails_while_playing_is_reported_once(
     done = Finished()
     started = threading.Event()
     try:
-        with caplog.at_level(logging.WARNING, logger="voice.playback"):
+        with caplog.at_level(logging.WARNING, logger="voice.audio.speaker"):
             output.play(tone, done, started.set)
             assert started.wait(10)
             spare.stop()  # the sound server goes away mid-sentence
@@ -368,8 +368,8 @@ def test_speech_out_renders_off_the_caller_s_thread_and_reports_each_utterance_o
 @pytest.mark.audio
 @requires_espeak
 def test_the_session_hears_only_of_utterances_that_started() -> None:
-    from voice.events import Say
-    from voice.speech import SessionSpeech
+    from voice.coach.actions import Say
+    from voice.speech.output import SessionSpeech
 
     heard: list[str] = []
     last_finished = threading.Event()
@@ -416,7 +416,7 @@ def test_null_output_takes_the_sound_s_time() -> None:
 
 
 def test_no_speaker_is_said_once(caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.WARNING, logger="voice.playback"):
+    with caplog.at_level(logging.WARNING, logger="voice.audio.speaker"):
         output = open_output("no such speaker 42")
         done = Finished()
         for _ in range(3):

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.conftest import requires_espeak
-from voice.cli import main
+from tests.helpers import requires_espeak
+from voice.apps.cli import main
 from voice.pcm import read_wav, resample
 from voice.testing.audio import espeak_wav, write_wav
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from voice.asr import Transcript
+from voice.apps.live import Ears
+from voice.coach.messages import Intent
 from voice.content import load_content
-from voice.intent import IntentMatcher
-from voice.listen import Utterance
-from voice.live import Ears
-from voice.messages import Intent
-from voice.selfhearing import EchoGuard
+from voice.listening.intent import IntentMatcher
+from voice.listening.listener import Utterance
+from voice.listening.recognizer import Transcript
+from voice.listening.self_hearing import SelfHearingGuard
 
 GREETING = "Say stop, or ouch, at any time and I'll stop straight away."
 
@@ -17,34 +17,34 @@ def heard(text: str, name: str = "stop") -> Intent:
     return Intent(name, None, 0.9, text)
 
 
-def guard_with_greeting() -> EchoGuard:
-    guard = EchoGuard()
+def guard_with_greeting() -> SelfHearingGuard:
+    guard = SelfHearingGuard()
     guard.started(GREETING, at=10.0, length=4.0)  # 12 words, one every third of a second
     guard.finished(at=14.0)
     return guard
 
 
 def test_own_word_at_the_moment_it_was_said_is_echo() -> None:
-    assert guard_with_greeting().is_echo(heard("stop"), 10.2, 10.6)
+    assert guard_with_greeting().is_own_voice(heard("stop"), 10.2, 10.6)
 
 
 def test_same_word_long_after_the_coach_said_it_is_the_person() -> None:
     guard = guard_with_greeting()
-    assert guard.is_echo(heard("stop"), 12.8, 13.2)  # the greeting's second "stop"
-    assert not guard.is_echo(heard("stop"), 11.5, 11.8)  # between the two
-    assert not guard.is_echo(heard("stop"), 20.0, 20.4)
+    assert guard.is_own_voice(heard("stop"), 12.8, 13.2)  # the greeting's second "stop"
+    assert not guard.is_own_voice(heard("stop"), 11.5, 11.8)  # between the two
+    assert not guard.is_own_voice(heard("stop"), 20.0, 20.4)
 
 
 def test_words_the_coach_was_not_saying_are_the_person() -> None:
-    assert not guard_with_greeting().is_echo(heard("that hurts", "pain"), 10.2, 11.0)
+    assert not guard_with_greeting().is_own_voice(heard("that hurts", "pain"), 10.2, 11.0)
 
 
 def test_while_playing_the_guard_uses_the_planned_length() -> None:
-    guard = EchoGuard()
+    guard = SelfHearingGuard()
     guard.started("Hold it there for thirty seconds.", at=5.0, length=2.4)
     assert guard.overlaps(5.5, 6.0)
-    assert guard.is_echo(heard("hold it there", "none"), 5.0, 5.9)
-    assert not guard.is_echo(heard("next", "next"), 5.0, 5.9)
+    assert guard.is_own_voice(heard("hold it there", "none"), 5.0, 5.9)
+    assert not guard.is_own_voice(heard("next", "next"), 5.0, 5.9)
 
 
 def test_a_tail_after_speech_still_counts_as_overlap() -> None:
@@ -54,42 +54,22 @@ def test_a_tail_after_speech_still_counts_as_overlap() -> None:
 
 
 def test_a_command_forced_out_of_the_coachs_own_words_is_echo() -> None:
-    guard = EchoGuard()
+    guard = SelfHearingGuard()
     guard.started("Stopping here.", at=3.0, length=1.0)
-    assert guard.is_echo(heard("stop it"), 3.0, 3.8)
-    assert not guard.is_echo(heard("stop"), 6.0, 6.4)
+    assert guard.is_own_voice(heard("stop it"), 3.0, 3.8)
+    assert not guard.is_own_voice(heard("stop"), 6.0, 6.4)
 
 
 def test_a_pain_phrase_sharing_one_small_word_with_the_coach_is_the_person() -> None:
-    guard = EchoGuard()
+    guard = SelfHearingGuard()
     guard.started("Does that feel all right?", at=1.0, length=1.5)
-    assert not guard.is_echo(heard("ouch that hurts", "pain"), 1.0, 2.4)
+    assert not guard.is_own_voice(heard("ouch that hurts", "pain"), 1.0, 2.4)
 
 
-def ears_over(guard: EchoGuard) -> Ears:
+def ears_over(guard: SelfHearingGuard) -> Ears:
     content = load_content()
     return Ears(IntentMatcher(content), guard, content.urgent)
 
 
-def utterance(text: str, start: float, end: float, barge_in: str = "") -> Utterance:
-    return Utterance(Transcript(text, 0.9 if text else 0.0, 100.0, barge_in), start, end)
-
-
-def test_an_urgent_word_from_the_barge_in_reading_counts_while_the_coach_talks() -> None:
-    guard = EchoGuard()
-    guard.started("Let's do the hamstring stretch. Left side first.", at=1.0, length=3.0)
-    intent = ears_over(guard).judge(utterance("", 2.0, 2.6, barge_in="stop it"))
-    assert intent is not None and intent.name == "stop"
-
-
-def test_the_barge_in_reading_is_ignored_when_the_coach_is_quiet() -> None:
-    guard = EchoGuard()
-    guard.started("Lie down on your back.", at=1.0, length=1.5)
-    guard.finished(at=2.5)
-    assert ears_over(guard).judge(utterance("", 6.0, 6.5, barge_in="stop it")) is None
-
-
-def test_the_barge_in_reading_gives_only_urgent_words() -> None:
-    guard = EchoGuard()
-    guard.started("Let's do the hamstring stretch. Left side first.", at=1.0, length=3.0)
-    assert ears_over(guard).judge(utterance("", 2.0, 2.6, barge_in="next step")) is None
+def utterance(text: str, start: float, end: float) -> Utterance:
+    return Utterance(Transcript(text, 0.9 if text else 0.0, 100.0), start, end)

@@ -11,9 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from voice.service import UNIT_NAME
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.helpers import ROOT, run_cli
+from voice.apps.service import UNIT_NAME
 
 
 def run(home: Path, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
@@ -21,8 +20,7 @@ def run(home: Path, *args: str, **extra: str) -> subprocess.CompletedProcess[str
     runtime = home / "runtime"
     runtime.mkdir(exist_ok=True)
     env = {**os.environ, "XDG_CONFIG_HOME": str(home / "config"), "XDG_RUNTIME_DIR": str(runtime), **extra}
-    return subprocess.run([sys.executable, "-m", "voice", *args], capture_output=True, text=True, cwd=ROOT,
-                          timeout=120, env=env, stdin=subprocess.DEVNULL)
+    return run_cli(*args, env=env)
 
 
 def unit_path(home: Path) -> Path:

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from voice.models import ENGLISH, find_model
+from tests.helpers import ROOT
+from voice.listening.models import ENGLISH, find_model
 
-ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "scripts" / "install_vosk_model.sh"
 
 pytestmark = pytest.mark.skipif(not (ROOT / ".venv" / "bin" / "stretch-coach").exists(),

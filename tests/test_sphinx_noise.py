@@ -8,16 +8,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.conftest import requires_espeak
-from tests.test_sphinx import pink, spoken
+from tests.helpers import pink, requires_espeak, spoken
+from voice.apps.recognize import recognize_pcm
+from voice.audio.endpointer import speech_span
+from voice.audio.frontend import level_spread_db, suppressed
 from voice.content import Content, load_content
-from voice.endpoint import speech_span
-from voice.engines.asr_data import load_asr_data
-from voice.engines.sphinx_engine import SphinxRecognizer, SphinxTuning
-from voice.frontend import level_spread_db, suppressed
-from voice.intent import IntentMatcher
+from voice.listening.engines.asr_data import load_asr_data
+from voice.listening.engines.sphinx_engine import SphinxRecognizer, SphinxTuning
+from voice.listening.intent import IntentMatcher
 from voice.pcm import TARGET_RATE as RATE
-from voice.recognize import recognize_pcm
 
 COMMANDS = {
     "stop": ("stop", None),

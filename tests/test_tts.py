@@ -8,11 +8,11 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
-from tests.conftest import requires_espeak
+from tests.helpers import requires_espeak
 from voice.errors import SpeechError
 from voice.pcm import TARGET_RATE, Pcm
+from voice.speech.synthesis import SpeechSettings, Synthesizer
 from voice.testing.audio import rms
-from voice.tts import SpeechSettings, Synthesizer
 
 pytestmark = [pytest.mark.audio, requires_espeak]
 STEP = "Hold your left leg behind the knee with both hands."

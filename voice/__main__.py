@@ -2,7 +2,7 @@
 
 import sys
 
-from voice.cli import main
+from voice.apps.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

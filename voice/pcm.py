@@ -18,6 +18,12 @@ log = logging.getLogger(__name__)
 TARGET_RATE = 16_000
 """The coach's one sample rate: recognisers, echo canceller, rendered speech and, when the device allows,
 the speaker stream."""
+SAMPLE_BYTES = 2
+"""Bytes per sample: the coach's sound is 16-bit PCM throughout."""
+FRAME = TARGET_RATE // 100
+"""Samples per 10 ms frame, the unit of the endpointer, the front-end and the listener."""
+FRAME_BYTES = FRAME * SAMPLE_BYTES
+"""Bytes per 10 ms frame."""
 MIN_RATE = 8_000
 """Lowest WAV sample rate accepted (telephone speech); lower rates cannot carry speech."""
 MAX_RATE = 384_000

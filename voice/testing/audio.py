@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from voice.coach.settings import DEFAULT_WPM
 from voice.pcm import TARGET_RATE
-from voice.tts import DEFAULT_WPM
 
 Samples = npt.NDArray[Any]
 """Float samples in -1..1 (any float type), or 16-bit samples where a level is measured."""

@@ -13,9 +13,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from voice.echo import EchoCanceller, ReferenceBuffer
+from voice.audio.echo_canceller import EchoCanceller, ReferenceBuffer
+from voice.audio.speaker import Clip, SpeakerStream
 from voice.pcm import TARGET_RATE, Pcm, read_wav
-from voice.playback import Clip, SpeakerStream
 from voice.testing.audio import level_db
 from voice.testing.pulse import PulseSink
 

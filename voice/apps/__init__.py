@@ -1,0 +1,1 @@
+"""Front ends: the command line, live and text sessions, simulate, recognize, doctor, service and config."""

@@ -1,0 +1,445 @@
+"""Command line: options become frozen settings once; errors are reported in one line."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import logging
+import os
+import sys
+import textwrap
+from collections.abc import Callable, Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+from voice import APP_NAME, __version__
+from voice.apps import config
+from voice.coach.settings import FASTEST_WPM, SLOWEST_WPM, CoachSettings, CountCadence
+from voice.content import Content, load_content
+from voice.errors import CoachError
+from voice.listening.recognizer import ListenSettings
+from voice.speech.synthesis import SpeechSettings
+
+if TYPE_CHECKING:
+    from voice.history.recorder import HistoryTarget
+
+log = logging.getLogger("voice")
+
+
+@dataclass(frozen=True)
+class AppSettings:
+    """Everything the command line decided, built once."""
+
+    command: str
+    """``live``, ``text``, ``simulate`` (more from the listening commands)."""
+    content_dir: Path | None
+    """Folder of content files; None for the one that ships."""
+    coach: CoachSettings
+    """Pacing and counting of the session."""
+    speech: SpeechSettings
+    """How the coach's voice sounds."""
+    output_device: str | None
+    """Speaker device (name part or number), or None for the default."""
+    events: Path | None
+    """Where to write the event log, or None."""
+    script: Path | None
+    """The simulate script."""
+    verbose: bool
+    """Log debugging detail."""
+    listen: ListenSettings = field(default_factory=ListenSettings)
+    """Engine, model and microphone for listening."""
+    files: tuple[Path, ...] = ()
+    """WAV files for ``recognize``."""
+    json: bool = False
+    """``recognize`` prints JSON lines."""
+    history: Path | None = None
+    """The history file (live and text default to the person's data folder; simulate records only with it)."""
+    session_start: datetime | None = None
+    """Where ``simulate --date`` places the recorded session."""
+    state_file: Path | None = None
+    """Where voice choices (rate, volume) are kept for the next session; None to keep nothing."""
+
+
+USAGE = "stretch-coach [options] [COMMAND ...]"
+"""Usage line: with no command the coach listens (or reads typed commands with --text)."""
+
+DESCRIPTION = (
+    "Offline, hands-free voice coach for back-pain stretches. With no COMMAND it listens to the "
+    "microphone and speaks; with --text you type what you would say."
+)
+
+
+class _CoachParser(argparse.ArgumentParser):
+    """The top-level parser; its help ends with what a person can say to the coach."""
+
+    def format_help(self) -> str:
+        return super().format_help() + "\n" + what_to_say()
+
+
+def what_to_say() -> str:
+    """Help text on talking to the coach, taken from the content it ships with."""
+    from voice.apps.text_mode import QUIT_WORDS
+
+    leave = (f"In text mode type the same words; to leave, type {' or '.join(sorted(QUIT_WORDS))}, "
+             "or press Ctrl-D (that ends like stop, with a summary).")
+    try:
+        content = load_content()
+    except CoachError:
+        return textwrap.fill(leave) + "\n"
+    titles = ", ".join(f"({exercise.order}) {exercise.title}" for exercise in content.exercises)
+    said = [
+        f"start and an exercise name, or stretch and its number: {titles}.",
+        "start routine: all of them in order.",
+        content.lines.help.format(commands=", ".join(
+            example for name, example in content.examples.items() if name not in ("start", "yes", "no")
+        )),
+    ]
+    items = "\n".join(textwrap.fill(line, initial_indent="  ", subsequent_indent="    ") for line in said)
+    return f"what you can say to the coach:\n{items}\n\n{textwrap.fill(leave)}\n"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for ``stretch-coach``."""
+    parser = _CoachParser(prog=APP_NAME, usage=USAGE, description=DESCRIPTION)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--text", action="store_true", help="type commands instead of speaking them")
+    parser.add_argument("--events", type=Path, help="write the session's event log (JSON lines) here")
+    parser.add_argument("--content", type=Path, help="folder of content files (default: the built-in one)")
+    parser.add_argument(
+        "--rate", type=int, help=f"speech rate in words per minute ({SLOWEST_WPM}-{FASTEST_WPM})"
+    )
+    parser.add_argument("--volume", type=float, help="speech volume, 0.0 to 1.0")
+    parser.add_argument("--voice", help="pyttsx3 voice id (default: espeak-ng's English voice)")
+    parser.add_argument("--output-device", help="speaker: a device name or part of it, or a number")
+    parser.add_argument("--count-every", type=int, help="count a hold every N seconds")
+    parser.add_argument("--count-final", type=int, help="count every second for the last N")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more detail")
+    _add_listen_options(parser, None)
+    _add_history_option(parser, None)
+    parser.add_argument("--device", help="microphone: a device name or part of it, or a number")
+    parser.add_argument("--list-devices", action="store_true", help="list the input devices and exit")
+    commands = parser.add_subparsers(
+        dest="command", metavar="COMMAND", required=False, prog=APP_NAME,
+        parser_class=argparse.ArgumentParser,
+    )
+    recognize = _add_command(commands, "recognize", "recognise commands in WAV files (one result per file)")
+    _add_listen_options(recognize, argparse.SUPPRESS)
+    recognize.add_argument("--json", action="store_true", help="print one JSON object per file")
+    recognize.add_argument("files", type=Path, nargs="+", metavar="FILE.wav", help="16-bit PCM WAV files")
+    simulate = _add_command(
+        commands, "simulate", "run the coach on a virtual clock from a script and print the event log"
+    )
+    simulate.add_argument("script", type=Path, help="lines of '<seconds> <what the person says>'")
+    _add_history_option(simulate, argparse.SUPPRESS)
+    simulate.add_argument(
+        "--date", help="with --history: record the session as on this day (YYYY-MM-DD[THH:MM])"
+    )
+    _add_history_command(commands)
+    _add_model_commands(_add_command(commands, "model", "find, download or check the English Vosk model"))
+    _add_appliance_commands(parser, commands)
+    return parser
+
+
+def _add_command(
+    commands: argparse._SubParsersAction[Any], name: str, summary: str
+) -> argparse.ArgumentParser:
+    """A sub-command that also takes -v after its name."""
+    command: argparse.ArgumentParser = commands.add_parser(
+        name, help=summary, description=summary[0].upper() + summary[1:] + "."
+    )
+    command.add_argument(
+        "-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="log more detail"
+    )
+    return command
+
+
+def _add_model_commands(model: argparse.ArgumentParser) -> None:
+    actions = model.add_subparsers(dest="action", metavar="ACTION", required=True, prog="stretch-coach model")
+    download = _add_command(
+        actions, "download", "download the pinned English model, check its checksum and unpack it"
+    )
+    download.add_argument("--dest", type=Path, help="where to install (default: the user's data folder)")
+    download.add_argument("--from-file", type=Path, help="install from an archive downloaded elsewhere")
+    for name, summary in (
+        ("verify", "check that a model is complete and really loads (and its archive, if kept)"),
+        ("path", "print the folder of the model the coach would use"),
+    ):
+        action = _add_command(actions, name, summary)
+        action.add_argument("--model", type=Path, default=argparse.SUPPRESS,
+                            help="a model folder to use instead of searching")
+
+
+def _add_appliance_commands(parser: argparse.ArgumentParser, commands: Any) -> None:
+    """The config file option, and the commands that set the coach up as an appliance."""
+    parser.add_argument(
+        "--config", type=Path, help="config file (default: config.toml in your config folder)"
+    )
+    parser.set_defaults(**{option.dest: None for option in config.OPTIONS})  # unset: the config decides
+    shown = _add_command(commands, "config", "show the settings in force and where each came from")
+    shown.add_argument("--init", action="store_true", help="write a commented config file with these values")
+    shown.add_argument("--force", action="store_true", help="with --init, replace an existing file")
+    _add_command(commands, "doctor", "check microphone, speaker, voice, recogniser and content")
+    service = _add_command(commands, "service", "start the coach at boot (a systemd user service)")
+    service.add_argument("action", choices=("install", "uninstall", "status"))
+
+
+def _add_listen_options(parser: argparse.ArgumentParser, default: object) -> None:
+    parser.add_argument("--engine", default=default, help="vosk or pocketsphinx (default: vosk with a model)")
+    parser.add_argument("--model", type=Path, default=default, help="Vosk model folder")
+
+
+def _add_history_option(parser: argparse.ArgumentParser, default: object) -> None:
+    parser.add_argument(
+        "--history", type=Path, default=default, metavar="FILE",
+        help="session history file (default: in your data folder; simulate records only with it)",
+    )
+
+
+def _add_history_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    history = commands.add_parser("history", help="what was done and where it hurt, kept on this device")
+    _add_history_option(history, argparse.SUPPRESS)
+    history.add_argument(
+        "--days", type=int, metavar="N", help="how many days back, today included (default: about a month)"
+    )
+    history.add_argument("--json", action="store_true", help="print one JSON object per session")
+    history.add_argument("--csv", type=Path, metavar="FILE", help="also write a CSV export for a clinician")
+    history.add_argument(
+        "--chart", type=Path, metavar="FILE.png", help="also draw sessions per day (needs matplotlib)"
+    )
+    history.add_argument("--forget", action="store_true", help="delete the whole history (asks first)")
+    history.add_argument("--yes", action="store_true", help="with --forget: do not ask")
+
+
+def _settings(args: argparse.Namespace) -> AppSettings:
+    from voice.apps.simulate import placed_start
+
+    if not SLOWEST_WPM <= args.rate <= FASTEST_WPM:
+        raise CoachError(
+            f"--rate {args.rate} is out of range; use {SLOWEST_WPM} to {FASTEST_WPM} words per minute"
+        )
+    if not 0.0 <= args.volume <= 1.0:
+        raise CoachError(f"--volume {args.volume} is out of range; use 0.0 to 1.0")
+    if args.count_every < 0 or args.count_final < 0:
+        raise CoachError("--count-every and --count-final must not be negative")
+    coach = CoachSettings(
+        cadence=CountCadence(args.count_every, args.count_final), rate=args.rate, volume=args.volume
+    )
+    command = args.command or ("text" if args.text else "live")
+    return AppSettings(
+        command=command, content_dir=args.content, coach=coach, events=args.events,
+        speech=SpeechSettings(rate=args.rate, voice=args.voice),
+        output_device=args.output_device,
+        script=getattr(args, "script", None), verbose=args.verbose,
+        listen=ListenSettings(engine=args.engine, model=args.model, device=args.device),
+        files=tuple(getattr(args, "files", ())), json=getattr(args, "json", False),
+        history=getattr(args, "history", None),
+        session_start=placed_start(getattr(args, "date", None), getattr(args, "history", None)),
+    )
+
+
+def _run_simulate(settings: AppSettings, content: Content) -> int:
+    from voice.apps.simulate import read_script, simulate
+    from voice.history.recorder import HistoryTarget
+
+    assert settings.script is not None
+    script = read_script(settings.script)
+    history = None
+    if settings.history is not None:
+        started = settings.session_start or datetime.now().astimezone()
+        history = HistoryTarget(settings.history, started, "simulate")
+    simulate(script, content, settings.coach, sys.stdout, history)
+    return 0
+
+
+def _history_target(settings: AppSettings, engine: str) -> HistoryTarget:
+    from voice.history.recorder import HistoryTarget
+    from voice.history.store import default_history_path
+
+    return HistoryTarget(settings.history or default_history_path(), datetime.now().astimezone(), engine)
+
+
+def _open_events(settings: AppSettings, stack: ExitStack) -> IO[str] | None:
+    if settings.events is None:
+        return None
+    try:
+        return stack.enter_context(settings.events.open("w", encoding="utf-8"))
+    except OSError as error:
+        raise CoachError(f"{settings.events}: cannot write the event log: {error.strerror}") from None
+
+
+def _run_text(settings: AppSettings, content: Content) -> int:
+    from voice.apps.text_mode import run_text_mode
+
+    if isinstance(sys.stdin, io.TextIOWrapper):
+        sys.stdin.reconfigure(errors="replace")  # a byte typed in another encoding is just not understood
+    if sys.stdin.isatty():
+        log.info("Type what you would say to the coach (help lists it); quit or Ctrl-D leaves.")
+    with ExitStack() as stack:
+        events = _open_events(settings, stack)
+        return run_text_mode(
+            content, settings.coach, settings.speech, settings.output_device, sys.stdin, sys.stdout, events,
+            _history_target(settings, "text"), state_file=settings.state_file,
+        )
+
+
+def _run_live(settings: AppSettings, content: Content) -> int:
+    from voice.apps.live import LiveSettings, run_live
+    from voice.errors import AudioDeviceError
+
+    target = _history_target(settings, "live")  # the engine's own name replaces "live" once it is loaded
+    live = LiveSettings(
+        settings.coach, settings.speech, settings.listen, settings.output_device,
+        history=target, state_file=settings.state_file,
+    )
+    with ExitStack() as stack:
+        events = _open_events(settings, stack)
+        try:
+            return run_live(content, live, events, sys.stdout)
+        except AudioDeviceError as error:
+            _no_microphone_under_systemd(error)
+            log.warning("No microphone (%s); carrying on in text mode: type your commands.", error)
+    return _run_text(settings, content)
+
+
+def _no_microphone_under_systemd(error: CoachError) -> None:
+    """As a service nobody can type: fail, so that systemd starts the coach again shortly."""
+    from voice.apps.service import under_systemd
+
+    if under_systemd(os.environ):
+        raise CoachError(f"no microphone ({error}); the service tries again shortly") from None
+
+
+def _run_model(args: argparse.Namespace) -> int:
+    from voice.listening import models
+
+    if args.action == "download":
+        installed = models.install(destination=args.dest, from_file=args.from_file)
+        log.info("installed and verified: %s", installed)
+        print(installed)
+    elif args.action == "verify":
+        print(models.verify(args.model))
+    else:
+        found = models.find_model(args.model)
+        if found is None:
+            raise CoachError("no Vosk model found; get one with: stretch-coach model download")
+        print(found)
+    return 0
+
+
+def _run_recognize(settings: AppSettings, content: Content) -> int:
+    from voice.apps.recognize import run_recognize
+
+    return run_recognize(settings.files, settings.listen, content, sys.stdout, settings.json)
+
+
+def _run_history(args: argparse.Namespace) -> int:
+    from voice.history.command import HistoryOptions, run_history
+
+    options = HistoryOptions(
+        path=args.history, days=args.days, json=args.json, csv=args.csv, chart=args.chart,
+        forget=args.forget, yes=args.yes,
+    )
+    return run_history(options, datetime.now().astimezone(), sys.stdin, sys.stdout)
+
+
+def _list_devices() -> int:
+    from voice.audio.microphone import format_devices, input_devices
+
+    print(format_devices(input_devices()))
+    return 0
+
+
+def _resolve(args: argparse.Namespace, spoken: bool) -> tuple[dict[str, config.Setting], config.Places]:
+    """Each option's value in force and where it came from (with ``spoken`` choices), and the files."""
+    places = config.default_places(args.config)
+    given = {option.key: getattr(args, option.dest, None) for option in config.OPTIONS}
+    return config.resolve(given, places, spoken), places
+
+
+def _configured(args: argparse.Namespace) -> tuple[argparse.Namespace, config.Places]:
+    """``args`` with every option the command line left unset taken from state, config or default.
+
+    What the person chose aloud counts in sessions with them (live, typed), not in simulations."""
+    settings, places = _resolve(args, spoken=args.command is None)
+    for key, setting in settings.items():
+        setattr(args, config.BY_KEY[key].dest, setting.value)
+    if args.verbose:
+        logging.getLogger().setLevel(logging.DEBUG)
+    return args, places
+
+
+def _run_config(args: argparse.Namespace) -> int:
+    settings, places = _resolve(args, spoken=not args.init)
+    if args.init:
+        config.write_config(places.config, {key: s.value for key, s in settings.items()}, args.force)
+        print(f"wrote {places.config}")
+        return 0
+    print(config.describe(settings, places))
+    return 0
+
+
+def _settled(args: argparse.Namespace) -> tuple[AppSettings, config.Places]:
+    """The settings in force for a command that runs the coach or checks it, and the files."""
+    args, places = _configured(args)
+    return replace(_settings(args), state_file=places.state), places
+
+
+def _run_doctor(args: argparse.Namespace) -> int:
+    from voice.apps.doctor import DoctorSettings, run_doctor
+
+    settings, _ = _settled(args)
+    checked = DoctorSettings(
+        settings.listen, settings.output_device, settings.content_dir, settings.speech.voice
+    )
+    return run_doctor(checked, sys.stdout)
+
+
+def _run_service(args: argparse.Namespace) -> int:
+    from voice.apps.service import run_service
+
+    _, places = _settled(args)
+    return run_service(args.action, places.config, sys.stdout)
+
+
+def _with_content(run: Callable[[AppSettings, Content], int]) -> Callable[[argparse.Namespace], int]:
+    """A command that runs on the content given with ``--content`` (or the built-in one)."""
+
+    def run_on_content(args: argparse.Namespace) -> int:
+        settings, _ = _settled(args)
+        return run(settings, load_content(settings.content_dir))
+
+    return run_on_content
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "live": _with_content(_run_live), "text": _with_content(_run_text),
+    "simulate": _with_content(_run_simulate), "recognize": _with_content(_run_recognize),
+    "model": _run_model, "history": _run_history,
+    "config": _run_config, "doctor": _run_doctor, "service": _run_service,
+}
+"""What each command runs; with no command the coach listens (``live``), or reads typed words (``text``)."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``stretch-coach``; returns the exit status."""
+    from voice.apps.service import log_handler
+
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO, handlers=[log_handler(os.environ, sys.stderr)],
+    )
+    try:
+        if args.list_devices:
+            return _list_devices()
+        return COMMANDS[args.command or ("text" if args.text else "live")](args)
+    except CoachError as error:
+        log.error("error: %s", error)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # the reader of our output went away (``| head``): nothing left to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141

@@ -1,0 +1,1 @@
+"""The coach itself: dialogue, plan, session, runtime, settings, messages and actions; no devices."""

@@ -1,0 +1,1 @@
+"""Session history on the device: the store, the recorder, reports and the history command."""

@@ -1,0 +1,1 @@
+"""Hearing commands: the listener, the recogniser contract and worker, grammars, engines, intents."""

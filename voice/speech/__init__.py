@@ -1,0 +1,1 @@
+"""The coach's voice: synthesis, speech out in order, and silent speech with estimated timing."""
