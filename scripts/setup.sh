@@ -2,7 +2,7 @@
 # Installs what Stretch Coach needs on Debian or Raspberry Pi OS into ./.venv.
 #   scripts/setup.sh          the coach
 #   scripts/setup.sh --test   the coach and everything its tests use
-#   scripts/setup.sh --bench  the above and the voices of the recognition benchmark (make_dev_audio.py)
+#   scripts/setup.sh --bench  the same (the voices of the recognition benchmark, make_dev_audio.py, are test voices)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,11 +18,7 @@ if [[ "${1:-}" == "--test" || "${1:-}" == "--bench" ]]; then
         pulseaudio pulseaudio-utils   # a virtual speaker and microphone (null sink) for tests
         sox                           # converts and mixes test audio
         systemd                       # systemd-analyze, to check the service unit
-    )
-fi
-if [[ "${1:-}" == "--bench" ]]; then
-    packages+=(
-        flite                                 # more voices for the development speech
+        flite                         # the development voices: "stop" is heard in every one of them
         festival festvox-kallpc16k festvox-kdlpc16k
     )
 fi
