@@ -275,12 +275,11 @@ def _history_target(settings: AppSettings, engine: str) -> HistoryTarget:
 
 
 def _open_events(settings: AppSettings, stack: ExitStack) -> IO[str] | None:
+    from voice.events import open_event_log
+
     if settings.events is None:
         return None
-    try:
-        return stack.enter_context(settings.events.open("w", encoding="utf-8"))
-    except OSError as error:
-        raise CoachError(f"{settings.events}: cannot write the event log: {error.strerror}") from None
+    return stack.enter_context(open_event_log(settings.events))
 
 
 def _run_text(settings: AppSettings, content: Content) -> int:
@@ -353,9 +352,20 @@ def _run_history(args: argparse.Namespace) -> int:
 
     options = HistoryOptions(
         path=args.history, days=args.days, json=args.json, csv=args.csv, chart=args.chart,
-        forget=args.forget, yes=args.yes,
+        forget=args.forget, yes=args.yes, events=_event_log_setting(args) if args.forget else None,
     )
     return run_history(options, datetime.now().astimezone(), sys.stdin, sys.stdout)
+
+
+def _event_log_setting(args: argparse.Namespace) -> Path | None:
+    """The event log the coach writes: ``--events``, else the config file's (None if unreadable)."""
+    if args.events is not None:
+        return Path(args.events)
+    try:
+        events = config.read_config(config.default_places(args.config).config).get("events")
+    except CoachError:
+        return None
+    return events if isinstance(events, Path) else None
 
 
 def _list_devices() -> int:

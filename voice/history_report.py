@@ -11,6 +11,7 @@ from typing import Any
 from voice.content import Content
 from voice.history import EventKind, HistoryError, SessionRecord
 from voice.numbers import number_words
+from voice.private import open_private
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 """Day names for the spoken summary, Monday first like ``date.weekday``."""
@@ -184,7 +185,7 @@ CSV_COLUMNS = (
 def write_csv(summaries: list[SessionSummary], path: Path) -> None:
     """Write the CSV export for a clinician."""
     try:
-        with path.open("w", newline="", encoding="utf-8") as stream:
+        with open_private(path, "w", newline="") as stream:
             writer = csv.writer(stream)
             writer.writerow(CSV_COLUMNS)
             for summary in summaries:
@@ -243,8 +244,13 @@ def draw_chart(summaries: list[SessionSummary], path: Path, first: date, last: d
     axes.set_title("Stretch Coach: sessions per day")
     axes.legend(loc="upper left")
     figure.autofmt_xdate()
+    kind = path.suffix.lstrip(".").lower() or "png"
+    if kind not in figure.canvas.get_supported_filetypes():
+        pyplot.close(figure)
+        raise HistoryError(f"{path}: cannot draw a chart as '.{kind}'; name it .png, .svg or .pdf")
     try:
-        figure.savefig(path, dpi=100)
+        with open_private(path, "wb") as stream:
+            figure.savefig(stream, dpi=100, format=kind)
     except OSError as error:
         raise HistoryError(f"{path}: cannot write the chart: {error.strerror}") from None
     finally:

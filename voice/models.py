@@ -12,7 +12,7 @@ import urllib.error
 import urllib.request
 import zipfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -20,6 +20,7 @@ from typing import IO
 import platformdirs
 
 from voice.errors import ModelError
+from voice.private import data_folder
 
 log = logging.getLogger(__name__)
 
@@ -183,7 +184,10 @@ def install(
     progress: IO[str] | None = sys.stderr,
 ) -> Path:
     """Download (or take ``from_file``), verify, unpack; a model folder appears only when all passed."""
-    destination = destination or user_models_dir()
+    if destination is None:
+        destination = user_models_dir()
+        with suppress(OSError):  # the data folder also holds the history: owner-only
+            data_folder(destination.parent)
     try:
         destination.mkdir(parents=True, exist_ok=True)
     except OSError as error:
