@@ -62,6 +62,9 @@ class AppSettings:
     """Where voice choices (rate, volume) are kept for the next session; None to keep nothing."""
 
 
+FIRST_YEAR, LAST_YEAR = 1970, 2999
+"""``simulate --date`` places a session in these years (the history keeps times as Unix seconds)."""
+
 USAGE = "stretch-coach [options] [COMMAND ...]"
 """Usage line: with no command the coach listens (or reads typed commands with --text)."""
 
@@ -223,6 +226,8 @@ def _session_start(value: str | None, history: Path | None) -> datetime | None:
         start = datetime.fromisoformat(value)
     except ValueError:
         raise CoachError(f"--date '{value}' is not a date; use YYYY-MM-DD or YYYY-MM-DDTHH:MM") from None
+    if not FIRST_YEAR <= start.year <= LAST_YEAR:
+        raise CoachError(f"--date '{value}' is out of range; use a day from {FIRST_YEAR} to {LAST_YEAR}")
     if len(value) == len("YYYY-MM-DD"):
         start = start.replace(hour=9)
     return start if start.tzinfo else start.astimezone()

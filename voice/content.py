@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import math
 import re
 import string
 import tomllib
@@ -12,8 +13,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from voice.bounded import TooDeep, TooLarge, parse_nested, read_bounded
 from voice.errors import ContentError
-from voice.numbers import number_words
+from voice.numbers import LARGEST_SPOKEN, number_words
 from voice.templates import TemplateError, expand, simplest
 
 INTENTS = (
@@ -47,6 +49,26 @@ LINE_PLACEHOLDERS: dict[str, tuple[str, ...]] = {
     "summary_pain": ("stops",), "summary_pain_side": ("side", "title"),
 }
 """Names each coach line in speech.toml may fill in; lines not listed take none."""
+
+
+MAX_EXERCISES = 100
+"""Most exercise files a content folder may hold."""
+
+MAX_STEPS = 100
+"""Most steps an exercise may have."""
+
+MAX_LIST_ITEMS = 1000
+"""Most items any other list in a content file may hold."""
+
+MAX_PHRASES = 50_000
+"""Most sentences the command templates may stand for, all exercise names filled in (the shipped ones:
+about 2,600); matching and the recogniser's grammar grow with them."""
+
+MAX_STEP_SECONDS = 600.0
+"""Longest settle, repetition hold or rest, in seconds."""
+
+MAX_REACH = 20
+"""Most words a negation or relief word may reach, and most words of an urgent command."""
 
 
 def default_content_dir() -> Path:
@@ -300,10 +322,14 @@ class _Reader:
     def placeholders(self, key: str, text: str, allowed: tuple[str, ...]) -> None:
         """Fail unless every {name} in ``text`` is one of ``allowed``."""
         try:
-            names = [name for _, name, _, _ in string.Formatter().parse(text) if name is not None]
+            fields = [(name, spec, conversion) for _, name, spec, conversion in string.Formatter().parse(text)
+                      if name is not None]
         except ValueError as error:
             raise self.fail(f"field '{key}': {error} (write {{{{ and }}}} for a literal brace)") from None
-        for name in names:
+        for name, spec, conversion in fields:
+            if spec or conversion:
+                raise self.fail(f"field '{key}': write {{{name}}} plainly, without ':' or '!' after the name")
+        for name in (name for name, _, _ in fields):
             if name not in allowed:
                 nearest = difflib.get_close_matches(name, allowed, n=1)
                 if nearest:
@@ -321,6 +347,8 @@ class _Reader:
                 raise self.fail(f"field '{key}' is missing")
             return default
         value = self.table[key]
+        if isinstance(value, list | dict) and len(value) > MAX_LIST_ITEMS:
+            raise self.fail(f"field '{key}' holds {len(value)} items; at most {MAX_LIST_ITEMS} are allowed")
         if (isinstance(value, bool) and kind is not bool) or not isinstance(value, kind):
             kinds = (kind,) if isinstance(kind, type) else kind
             if float in kinds:  # "a number" covers whole numbers too
@@ -346,25 +374,35 @@ class _Reader:
             raise self.fail(f"field '{key}' must not be empty")
         return value.strip()
 
-    def positive(self, key: str, default: Any = ...) -> float:
+    def positive(self, key: str, default: Any = ..., most: float = MAX_STEP_SECONDS) -> float:
         value = self.get(key, (int, float), default)
+        if not math.isfinite(value) or value > most:
+            raise self.fail(f"field '{key}' must be a number of seconds up to {most:g}")
         if value <= 0 and default is ...:
             raise self.fail(f"field '{key}' must be more than 0")
         if value < 0:
             raise self.fail(f"field '{key}' must not be negative")
         return float(value)
 
+    def whole(self, key: str, least: int, most: int, default: Any = ...) -> int:
+        """A whole number from ``least`` to ``most``."""
+        value: int = self.get(key, int, default)
+        if not least <= value <= most:
+            raise self.fail(f"field '{key}' is {value}; use a whole number from {least} to {most}")
+        return value
+
 
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
+        return parse_nested(tomllib.loads, read_bounded(path).decode("utf-8"))
     except FileNotFoundError:
         raise ContentError(f"{path}: file is missing") from None
     except UnicodeDecodeError as error:
         raise ContentError(f"{path}: not UTF-8 text (byte {error.start}); save it as UTF-8") from None
     except tomllib.TOMLDecodeError as error:
         raise ContentError(f"{path}: not valid TOML: {error}") from None
+    except (TooLarge, TooDeep) as error:
+        raise ContentError(f"{path}: {error}") from None
     except OSError as error:
         raise ContentError(f"{path}: cannot be read: {error.strerror}") from None
 
@@ -386,22 +424,18 @@ def _load_step(reader: _Reader, two_sided: bool) -> Step:
 
 
 def _step_of_kind(reader: _Reader, kind: StepKind, text: str, settle: float) -> Step:
-    if kind is StepKind.HOLD:
-        seconds = reader.get("seconds", int)
-        if seconds <= 0:
-            raise reader.fail("field 'seconds' must be a whole number above 0")
-        return Step(kind, text, settle, seconds=seconds)
+    if kind is StepKind.HOLD:  # the coach says every count and the seconds left: at most LARGEST_SPOKEN
+        return Step(kind, text, settle, seconds=reader.whole("seconds", 1, LARGEST_SPOKEN))
     if kind is StepKind.REPS:
-        count = reader.get("count", int)
-        if count <= 0:
-            raise reader.fail("field 'count' must be a whole number above 0")
+        count = reader.whole("count", 1, LARGEST_SPOKEN)
         up, down = reader.text("up"), reader.text("down")
         reader.placeholders("up", up, ())
         reader.placeholders("down", down, ())
-        return Step(
-            kind, text, settle, count=count, hold=reader.positive("hold"),
-            rest=reader.positive("rest"), up=up, down=down,
-        )
+        hold, rest = reader.positive("hold"), reader.positive("rest")
+        if count * (hold + rest) > LARGEST_SPOKEN:
+            raise reader.fail(f"the set lasts {count * (hold + rest):g} seconds (count x (hold + rest)); "
+                              f"at most {LARGEST_SPOKEN} can be said when it resumes")
+        return Step(kind, text, settle, count=count, hold=hold, rest=rest, up=up, down=down)
     return Step(kind, text, settle)
 
 
@@ -417,8 +451,8 @@ def _load_exercise(path: Path) -> Exercise:
     if not names or not all(isinstance(name, str) and name.strip() for name in names):
         raise reader.fail("field 'names' must be a list of at least one non-empty name")
     raw_steps = reader.get("steps", list)
-    if not raw_steps:
-        raise reader.fail("field 'steps' must hold at least one step")
+    if not 1 <= len(raw_steps) <= MAX_STEPS:
+        raise reader.fail(f"field 'steps' must hold 1 to {MAX_STEPS} steps")
     steps = []
     for number, table in enumerate(raw_steps, start=1):
         if not isinstance(table, dict):
@@ -440,6 +474,8 @@ def _load_exercises(folder: Path) -> tuple[Exercise, ...]:
     paths = sorted(folder.glob("*.toml"))
     if not paths:
         raise ContentError(f"{folder}: no exercise files (*.toml)")
+    if len(paths) > MAX_EXERCISES:
+        raise ContentError(f"{folder}: {len(paths)} exercise files; at most {MAX_EXERCISES} are allowed")
     by_id: dict[str, Path] = {}
     by_name: dict[str, str] = {}
     exercises = []
@@ -512,6 +548,9 @@ def _add_phrases(
     has_slot = "{exercise}" in sentence
     if has_slot != (intent == "start"):
         raise reader.fail(f"template '{sentence}': only 'start' templates hold {{exercise}}")
+    adding = sum(len(names) for names in names_by_exercise.values()) if has_slot else 1
+    if len(phrases) + adding > MAX_PHRASES:
+        raise reader.fail(f"the templates stand for more than {MAX_PHRASES} sentences; use fewer options")
     candidates = (
         [Phrase(sentence.replace("{exercise}", name), intent, exercise_id)
          for exercise_id, names in names_by_exercise.items() for name in names]
@@ -529,7 +568,7 @@ def _load_urgent(
     path: Path, data: dict[str, Any], phrases: tuple[Phrase, ...], pain: PainWords
 ) -> tuple[UrgentWords, ...]:
     reader = _Reader(path, "urgent", _Reader(path, "commands", data).get("urgent", dict, {}))
-    reader.get("max_words", int, 5)
+    reader.whole("max_words", 1, MAX_REACH, 5)
     urgent = []
     for intent in URGENT_INTENTS:
         if intent == "pain":
@@ -562,8 +601,9 @@ def _read_pain(path: Path) -> tuple[PainWords, list[str], list[str]]:
         signs=_words_list(reader, "signs"), urgent=_words_list(reader, "urgent"),
         referral=_words_list(reader, "referral"),
         spellings=tuple((_normalise(typed), _normalise(word)) for typed, word in spellings.items()),
-        negations=_words_list(reader, "negations"), negation_reach=reader.get("negation_reach", int),
-        relief=_words_list(reader, "relief"), relief_reach=reader.get("relief_reach", int),
+        negations=_words_list(reader, "negations"),
+        negation_reach=reader.whole("negation_reach", 0, MAX_REACH),
+        relief=_words_list(reader, "relief"), relief_reach=reader.whole("relief_reach", 0, MAX_REACH),
         clause_starts=_words_list(reader, "clause_starts"),
     )
     for listed in ("urgent", "referral"):

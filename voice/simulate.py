@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from voice.bounded import TooLarge, read_bounded
 from voice.clock import VirtualClock
 from voice.content import Content
 from voice.dialogue import Coach
@@ -20,6 +21,12 @@ from voice.silent_speech import SilentSpeaker
 
 RUN_ON_LIMIT = 3 * 3600.0
 """A simulation stops at the latest this long after its last script line."""
+
+MAX_SCRIPT_SECONDS = 24 * 3600.0
+"""Latest time a script line may have: a session of a day at most."""
+
+MAX_SCRIPT_BYTES = 4 << 20
+"""Largest script read (some 100,000 lines)."""
 
 
 @dataclass(frozen=True)
@@ -46,8 +53,10 @@ def parse_script(text: str, name: str) -> list[ScriptLine]:
             raise ScriptError(
                 f"{name}:{number}: expected '<seconds> <what the person says>', got '{raw.strip()}'"
             ) from None
-        if not math.isfinite(t) or t < 0:
-            raise ScriptError(f"{name}:{number}: time '{when}' must be a number of seconds, 0 or more")
+        if not math.isfinite(t) or not 0 <= t <= MAX_SCRIPT_SECONDS:
+            raise ScriptError(
+                f"{name}:{number}: time '{when}' must be seconds from 0 to {MAX_SCRIPT_SECONDS:.0f}"
+            )
         if lines and t < lines[-1].t:
             raise ScriptError(f"{name}:{number}: time {t:g} is earlier than the line before")
         lines.append(ScriptLine(t, said[0].strip() if said else ""))
@@ -57,10 +66,12 @@ def parse_script(text: str, name: str) -> list[ScriptLine]:
 def read_script(path: Path) -> list[ScriptLine]:
     """Read and parse a script file."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_bounded(path, MAX_SCRIPT_BYTES).decode("utf-8")
     except UnicodeDecodeError as error:
         reason = f"the script is not UTF-8 text (byte {error.start}); save as UTF-8"
         raise ScriptError(f"{path}: {reason}") from None
+    except TooLarge as error:
+        raise ScriptError(f"{path}: {error}") from None
     except OSError as error:
         raise ScriptError(f"{path}: cannot read the script: {error.strerror}") from None
     return parse_script(text, str(path))
