@@ -113,7 +113,8 @@ def test_a_config_path_with_specifiers_variables_and_escapes_is_written_as_syste
     config = tmp_path / ODD_FOLDER / "config.toml"
     result = run(tmp_path, "--config", str(config), "service", "install")
     assert result.returncode == 0, result.stderr
-    line = next(line for line in unit_path(tmp_path).read_text().splitlines() if line.startswith("ExecStart="))
+    lines = unit_path(tmp_path).read_text().splitlines()
+    line = next(line for line in lines if line.startswith("ExecStart="))
     quoted = str(config).replace("%", "%%").replace("$", "$$").replace("\\", "\\\\").replace('"', '\\"')
     assert line == f'ExecStart={sys.executable} -m voice --config "{quoted}"'
     checked = verify(unit_path(tmp_path), tmp_path / "runtime")
