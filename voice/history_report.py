@@ -274,7 +274,7 @@ def spoken_summary(summaries: list[SessionSummary], now: datetime, content: Cont
     sessions = _counted(len(active), lines.week_one_session, lines.week_sessions)
     if done:
         exercises = [
-            lines.week_exercise.format(title=content.exercise(exercise).title, times=_times(count, content))
+            lines.week_exercise.format(title=_title(exercise, content), times=_times(count, content))
             for exercise, count in done.items()
         ]
         parts = [lines.week.format(sessions=sessions, exercises=join_words(exercises))]
@@ -292,12 +292,20 @@ def _pain_sentence(reports: list[PainReport], now: datetime, content: Content) -
     for report in reversed(reports):
         day = _day(report.at.date(), now.date(), content)
         said = (
-            lines.week_pain_report.format(day=day, title=content.exercise(report.exercise).title)
+            lines.week_pain_report.format(day=day, title=_title(report.exercise, content))
             if report.exercise else day
         )
         if said not in spoken:
             spoken.append(said)
     return lines.week_pain.format(reports=join_words(spoken[:MOST_PAIN_REPORTS_SPOKEN]))
+
+
+def _title(exercise: str, content: Content) -> str:
+    """The spoken name of an exercise in the history; one no longer in the content is named by its id."""
+    try:
+        return content.exercise(exercise).title
+    except KeyError:
+        return exercise.replace("_", " ")
 
 
 def _day(day: date, today: date, content: Content) -> str:

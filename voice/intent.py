@@ -11,7 +11,7 @@ from rapidfuzz import fuzz, process, utils
 from voice.content import Content, PainWords, Phrase
 from voice.errors import ContentError
 from voice.messages import NONE, Intent
-from voice.numbers import number_words
+from voice.numbers import LARGEST_SPOKEN, number_words
 
 NOT_A_COMMAND_BELOW = 0.78
 """A transcript whose best phrase scores under this (0..1) is not a command."""
@@ -20,7 +20,15 @@ PAIN = "pain"
 
 
 def _spell_digits(text: str) -> str:
-    return re.sub(r"\d+", lambda match: f" {number_words(int(match.group()))} ", text)
+    return re.sub(r"[0-9]+", lambda match: f" {_spelled(match.group())} ", text)
+
+
+def _spelled(digits: str) -> str:
+    """A number as words; past what can be spelled, digit by digit ("1000": "one zero zero zero")."""
+    number = digits.lstrip("0") or "0"
+    if len(number) <= len(str(LARGEST_SPOKEN)):  # a long run of digits is never converted whole
+        return number_words(int(number))
+    return " ".join(number_words(int(digit)) for digit in digits)
 
 
 @dataclass(frozen=True)
