@@ -425,9 +425,9 @@ def _load_step(reader: _Reader, two_sided: bool) -> Step:
 
 def _step_of_kind(reader: _Reader, kind: StepKind, text: str, settle: float) -> Step:
     if kind is StepKind.HOLD:  # the coach says every count and the seconds left: at most LARGEST_SPOKEN
-        return Step(kind, text, settle, seconds=reader.whole("seconds", 1, LARGEST_SPOKEN))
+        return Step(kind, text, settle, seconds=_spoken_number(reader, "seconds"))
     if kind is StepKind.REPS:
-        count = reader.whole("count", 1, LARGEST_SPOKEN)
+        count = _spoken_number(reader, "count")
         up, down = reader.text("up"), reader.text("down")
         reader.placeholders("up", up, ())
         reader.placeholders("down", down, ())
@@ -437,6 +437,12 @@ def _step_of_kind(reader: _Reader, kind: StepKind, text: str, settle: float) -> 
                               f"at most {LARGEST_SPOKEN} can be said when it resumes")
         return Step(kind, text, settle, count=count, hold=hold, rest=rest, up=up, down=down)
     return Step(kind, text, settle)
+
+
+def _spoken_number(reader: _Reader, key: str) -> int:
+    if reader.get(key, int) <= 0:
+        raise reader.fail(f"field '{key}' must be a whole number above 0")
+    return reader.whole(key, 1, LARGEST_SPOKEN)
 
 
 def _load_exercise(path: Path) -> Exercise:

@@ -53,10 +53,11 @@ def parse_script(text: str, name: str) -> list[ScriptLine]:
             raise ScriptError(
                 f"{name}:{number}: expected '<seconds> <what the person says>', got '{raw.strip()}'"
             ) from None
-        if not math.isfinite(t) or not 0 <= t <= MAX_SCRIPT_SECONDS:
-            raise ScriptError(
-                f"{name}:{number}: time '{when}' must be seconds from 0 to {MAX_SCRIPT_SECONDS:.0f}"
-            )
+        if not math.isfinite(t) or t < 0:
+            raise ScriptError(f"{name}:{number}: time '{when}' must be a number of seconds, 0 or more")
+        if t > MAX_SCRIPT_SECONDS:
+            latest = f"{MAX_SCRIPT_SECONDS:g}"
+            raise ScriptError(f"{name}:{number}: time '{when}' is past a day; use at most {latest}")
         if lines and t < lines[-1].t:
             raise ScriptError(f"{name}:{number}: time {t:g} is earlier than the line before")
         lines.append(ScriptLine(t, said[0].strip() if said else ""))
