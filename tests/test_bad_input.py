@@ -132,14 +132,17 @@ def test_a_damaged_history_row_is_one_line(tmp_path: Path, column: str, value: o
                     "move it aside and a new one will be started")
 
 
-def test_a_damaged_session_time_is_one_line(tmp_path: Path) -> None:
+@pytest.mark.parametrize("started", ["yesterday", "9999-12-31T23:59:59"])
+def test_a_damaged_session_time_is_one_line(tmp_path: Path, started: str) -> None:
     history = tmp_path / "h.sqlite3"
     store = HistoryStore.open(history)
-    store.start_session(datetime(2026, 11, 23, 9).astimezone(), "vosk")
+    session = store.start_session(datetime(2026, 11, 23, 9).astimezone(), "vosk")
+    store.add(session, HistoryEvent(3600.0, EventKind.PAUSE))
     store.close()
     with closing(sqlite3.connect(history)) as db, db:
-        db.execute("UPDATE sessions SET started = 'yesterday'")
-    assert "(session 1: time 'yesterday')" in one_error_line(run("history", "--history", str(history)))
+        db.execute("UPDATE sessions SET started = ?, started_at = 0", (started,))
+    line = one_error_line(run("history", "--history", str(history), "--days", "36525"))
+    assert f"(session 1: time '{started}')" in line
 
 
 def test_how_am_i_doing_over_a_damaged_history_says_the_history_is_off(tmp_path: Path) -> None:

@@ -46,6 +46,9 @@ CHECKPOINT_TRIES = 20
 MAX_AMOUNT = 1_000_000
 """Largest seconds or repetitions a sound history row holds."""
 
+MIN_YEAR, MAX_YEAR = 1970, 2999
+"""Years a sound session starts in."""
+
 MIGRATIONS = (
     """
     CREATE TABLE sessions (
@@ -340,11 +343,12 @@ def _event(path: Path, row: tuple[object, ...]) -> HistoryEvent:
 def _moment(path: Path, session_id: int, value: object) -> datetime:
     """A stored date and time, checked."""
     try:
-        if isinstance(value, str):
-            return datetime.fromisoformat(value)
+        moment = datetime.fromisoformat(value) if isinstance(value, str) else None
     except ValueError:
-        pass
-    raise _damaged(path, f"session {session_id}", f"time {value!r}")
+        moment = None
+    if moment is None or not MIN_YEAR <= moment.year <= MAX_YEAR:  # so that adding seconds cannot overflow
+        raise _damaged(path, f"session {session_id}", f"time {value!r}")
+    return moment
 
 
 def in_use(path: Path) -> bool:

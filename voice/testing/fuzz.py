@@ -246,7 +246,8 @@ WAV_FIELDS = st.lists(
 
 SQLITE_VALUES = st.one_of(
     st.none(), st.integers(-(2**63), 2**63 - 1), st.floats(allow_nan=False), st.text(max_size=30),
-    st.binary(max_size=10), st.sampled_from(["pain", "hold", "2026-11-23T09:00:00+01:00", "nonsense"]),
+    st.binary(max_size=10), st.datetimes().map(datetime.isoformat),
+    st.sampled_from(["pain", "hold", "2026-11-23T09:00:00+01:00", "nonsense"]),
 )
 """Values an SQLite column may hold, whatever its declared type."""
 
