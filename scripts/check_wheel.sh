@@ -7,9 +7,11 @@ python="${PYTHON:-$checkout/.venv/bin/python}"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
-"$python" -m pip wheel --no-deps -q -w "$work/dist" "$checkout"
+"$python" -m pip wheel --no-deps --no-build-isolation -q -w "$work/dist" "$checkout"
 python3 -m venv "$work/venv"
-"$work/venv/bin/python" -m pip install -q "$work"/dist/stretch_coach-*.whl
+"$work/venv/bin/python" -m pip install -q --require-hashes -r "$checkout/requirements-build-lock.txt"
+"$work/venv/bin/python" -m pip install -q --require-hashes --no-build-isolation -r "$checkout/requirements-lock.txt"
+"$work/venv/bin/python" -m pip install -q --no-deps "$work"/dist/stretch_coach-*.whl
 cd "$work"
 installed="$("$work/venv/bin/python" -c 'import voice; print(voice.__file__)')"
 [[ "$installed" == "$work/venv/"* ]] || { echo "FAIL: voice imported from $installed"; exit 1; }

@@ -30,10 +30,15 @@ sudo_if_needed apt-get install -y -qq --no-install-recommends "${packages[@]}" >
 
 python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
+# Python packages come from the lock files, every file checked against its SHA-256 (x86-64 and aarch64
+# wheels alike), built (the one without a wheel, srt) with the locked setuptools rather than a fetched one;
+# the coach itself is then installed without resolving anything more.
+lock=requirements-lock.txt
 if [[ "${1:-}" == "--test" || "${1:-}" == "--bench" ]]; then
-    .venv/bin/python -m pip install -q -e '.[test]'
-else
-    .venv/bin/python -m pip install -q -e .
+    lock=requirements-test-lock.txt
 fi
+.venv/bin/python -m pip install -q --require-hashes -r requirements-build-lock.txt  # builds what has no wheel
+.venv/bin/python -m pip install -q --require-hashes --no-build-isolation -r "$lock"
+.venv/bin/python -m pip install -q --no-deps --no-build-isolation -e .
 scripts/install_vosk_model.sh
 echo "Stretch Coach is installed in .venv (run .venv/bin/stretch-coach; check it with: .venv/bin/stretch-coach doctor)."

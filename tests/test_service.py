@@ -98,3 +98,30 @@ def test_in_a_terminal_log_lines_name_the_program(tmp_path: Path) -> None:
     result = subprocess.run([sys.executable, "-m", "voice", "--rate", "400", "--text"], capture_output=True,
                             text=True, cwd=ROOT, env=env, stdin=subprocess.DEVNULL)
     assert result.stderr.startswith("stretch-coach: error: --rate 400")
+
+
+ODD_FOLDER = 'a %n b $HOME c\\d "e" \'f\' 😀'
+"""A folder name with everything systemd reads specially in an ExecStart line: specifiers, variables,
+escapes, quotes, and a character outside ASCII."""
+
+
+def test_a_config_path_with_specifiers_variables_and_escapes_is_written_as_systemd_reads_it(
+    tmp_path: Path,
+) -> None:
+    config = tmp_path / ODD_FOLDER / "config.toml"
+    result = run(tmp_path, "--config", str(config), "service", "install")
+    assert result.returncode == 0, result.stderr
+    lines = unit_path(tmp_path).read_text().splitlines()
+    line = next(line for line in lines if line.startswith("ExecStart="))
+    quoted = str(config).replace("%", "%%").replace("$", "$$").replace("\\", "\\\\").replace('"', '\\"')
+    assert line == f'ExecStart={sys.executable} -m voice --config "{quoted}"'
+    checked = verify(unit_path(tmp_path), tmp_path / "runtime")
+    assert checked.returncode == 0 and checked.stdout + checked.stderr == "", checked.stderr
+
+
+@pytest.mark.parametrize("odd", ["new\nline", "carriage\rreturn", "tab\there", "nul\x7fdel", "bell\x07"])
+def test_a_config_path_with_a_control_character_is_refused_in_one_line(tmp_path: Path, odd: str) -> None:
+    result = run(tmp_path, "--config", str(tmp_path / odd / "config.toml"), "service", "install")
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1 and "control character" in result.stderr, result.stderr
+    assert not unit_path(tmp_path).exists()

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from voice.bounded import TooLarge, read_bounded
 from voice.errors import AudioFileError
 
 log = logging.getLogger(__name__)
@@ -28,6 +29,13 @@ MIN_RATE = 8_000
 """Lowest WAV sample rate accepted (telephone speech); lower rates cannot carry speech."""
 MAX_RATE = 384_000
 """Highest WAV sample rate accepted."""
+MAX_RATE_TERMS = 16_000
+"""Largest term of a rate's ratio to 16 kHz in lowest terms (44,100 Hz: 160/441). The resampling filter
+grows with it: 383,987 Hz (16,000/383,987) would take over a gigabyte."""
+MAX_WAV_BYTES = 32 << 20
+"""Largest WAV file read (5 minutes at 48 kHz mono); the coach's recordings are of a command or a few."""
+MAX_WAV_SECONDS = 300.0
+"""Longest WAV recording taken: converting it costs time and memory in proportion."""
 OUTPUT_CHUNK = 2048
 """Output samples computed at once (bounds the memory of the index arithmetic)."""
 FILTER_SPAN = 32
@@ -114,7 +122,14 @@ def _format(name: str, fmt: bytes) -> tuple[int, int]:
     if channels < 1:
         raise AudioFileError(f"{name}: damaged WAV file (no channels)")
     if not MIN_RATE <= rate <= MAX_RATE:
-        raise AudioFileError(f"{name}: sample rate {rate} Hz is not supported; use {MIN_RATE} Hz or more")
+        raise AudioFileError(
+            f"{name}: sample rate {rate} Hz is not supported; use {MIN_RATE} to {MAX_RATE} Hz"
+        )
+    if max(TARGET_RATE, rate) // gcd(TARGET_RATE, rate) > MAX_RATE_TERMS:
+        raise AudioFileError(
+            f"{name}: the unusual sample rate {rate} Hz is not supported; convert it to 16000 Hz "
+            f"(for example: sox {Path(name).name} -r 16000 out.wav)"
+        )
     return channels, rate
 
 
@@ -132,13 +147,19 @@ def parse_wav(name: str, blob: bytes) -> WavAudio:
     data = data[: len(data) - len(data) % (2 * channels)]
     if not data:
         raise AudioFileError(f"{name}: the WAV file holds no audio")
-    return WavAudio(rate=rate, channels=channels, data=data)
+    audio = WavAudio(rate=rate, channels=channels, data=data)
+    if audio.seconds > MAX_WAV_SECONDS:
+        raise AudioFileError(f"{name}: {audio.seconds:.0f} seconds of audio, more than the "
+                             f"{MAX_WAV_SECONDS:.0f} taken; cut it into shorter recordings")
+    return audio
 
 
 def read_wav_audio(path: Path) -> WavAudio:
     """A 16-bit PCM WAV file of any rate and channel count, as stored."""
     try:
-        blob = path.read_bytes()
+        blob = read_bounded(path, MAX_WAV_BYTES)
+    except TooLarge as error:
+        raise AudioFileError(f"{path}: {error}; cut it into shorter recordings") from None
     except FileNotFoundError:
         raise AudioFileError(f"{path}: no such file") from None
     except IsADirectoryError:

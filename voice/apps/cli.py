@@ -7,7 +7,6 @@ import io
 import logging
 import os
 import sys
-import textwrap
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
@@ -76,29 +75,9 @@ class _CoachParser(argparse.ArgumentParser):
     """The top-level parser; its help ends with what a person can say to the coach."""
 
     def format_help(self) -> str:
+        from voice.apps.text_mode import what_to_say
+
         return super().format_help() + "\n" + what_to_say()
-
-
-def what_to_say() -> str:
-    """Help text on talking to the coach, taken from the content it ships with."""
-    from voice.apps.text_mode import QUIT_WORDS
-
-    leave = (f"In text mode type the same words; to leave, type {' or '.join(sorted(QUIT_WORDS))}, "
-             "or press Ctrl-D (that ends like stop, with a summary).")
-    try:
-        content = load_content()
-    except CoachError:
-        return textwrap.fill(leave) + "\n"
-    titles = ", ".join(f"({exercise.order}) {exercise.title}" for exercise in content.exercises)
-    said = [
-        f"start and an exercise name, or stretch and its number: {titles}.",
-        "start routine: all of them in order.",
-        content.lines.help.format(commands=", ".join(
-            example for name, example in content.examples.items() if name not in ("start", "yes", "no")
-        )),
-    ]
-    items = "\n".join(textwrap.fill(line, initial_indent="  ", subsequent_indent="    ") for line in said)
-    return f"what you can say to the coach:\n{items}\n\n{textwrap.fill(leave)}\n"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -262,12 +241,11 @@ def _history_target(settings: AppSettings, engine: str) -> HistoryTarget:
 
 
 def _open_events(settings: AppSettings, stack: ExitStack) -> IO[str] | None:
+    from voice.coach.actions import open_event_log
+
     if settings.events is None:
         return None
-    try:
-        return stack.enter_context(settings.events.open("w", encoding="utf-8"))
-    except OSError as error:
-        raise CoachError(f"{settings.events}: cannot write the event log: {error.strerror}") from None
+    return stack.enter_context(open_event_log(settings.events))
 
 
 def _run_text(settings: AppSettings, content: Content) -> int:
@@ -340,9 +318,20 @@ def _run_history(args: argparse.Namespace) -> int:
 
     options = HistoryOptions(
         path=args.history, days=args.days, json=args.json, csv=args.csv, chart=args.chart,
-        forget=args.forget, yes=args.yes,
+        forget=args.forget, yes=args.yes, events=_event_log_setting(args) if args.forget else None,
     )
     return run_history(options, datetime.now().astimezone(), sys.stdin, sys.stdout)
+
+
+def _event_log_setting(args: argparse.Namespace) -> Path | None:
+    """The event log the coach writes: ``--events``, else the config file's (None if unreadable)."""
+    if args.events is not None:
+        return Path(args.events)
+    try:
+        events = config.read_config(config.default_places(args.config).config).get("events")
+    except CoachError:
+        return None
+    return events if isinstance(events, Path) else None
 
 
 def _list_devices() -> int:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from voice import APP_NAME
+from voice.bounded import TooDeep, TooLarge, parse_nested, read_bounded
 from voice.coach.actions import VoiceChange
 from voice.coach.settings import DEFAULT_WPM, FASTEST_WPM, SLOWEST_WPM, CoachSettings
 from voice.errors import CoachError
@@ -57,7 +58,7 @@ class Option:
 
 
 def _text(value: Any) -> bool:
-    return isinstance(value, str) and bool(value.strip())
+    return isinstance(value, str) and bool(value.strip()) and "\0" not in value
 
 
 def _whole(low: int, high: int | None = None) -> Callable[[Any], bool]:
@@ -151,12 +152,15 @@ def _check(option: Option, value: Any, path: Path) -> Value:
 def read_config(path: Path) -> dict[str, Value]:
     """The options set in a config file ({} when there is none); ConfigError naming file and key."""
     try:
-        with path.open("rb") as handle:
-            data = tomllib.load(handle)
+        data = parse_nested(tomllib.loads, read_bounded(path).decode("utf-8"))
     except FileNotFoundError:
         return {}
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {error.start}); save it as UTF-8") from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path}: not valid TOML: {error}") from None
+    except (TooLarge, TooDeep) as error:
+        raise ConfigError(f"{path}: {error}") from None
     except OSError as error:
         raise ConfigError(f"{path}: cannot be read: {error.strerror}") from None
     values = {}
@@ -171,10 +175,10 @@ def read_config(path: Path) -> dict[str, Value]:
 def read_state(path: Path) -> dict[str, Value]:
     """What the person chose by voice last time; a damaged state file is reported and ignored."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = parse_nested(json.loads, read_bounded(path).decode("utf-8"))
     except FileNotFoundError:
         return {}
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError) as error:  # also not UTF-8, too large, nested too deeply
         log.warning("%s: ignored, cannot be read (%s)", path, error)
         return {}
     values: dict[str, Value] = {}
@@ -227,12 +231,28 @@ def resolve(given: Mapping[str, Value], places: Places, spoken: bool = True) -> 
     return settings
 
 
+TOML_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
+"""Characters a TOML basic string writes escaped (other control characters become ``\\uXXXX``)."""
+
+
 def _toml_value(value: Value) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
         return repr(value)
-    return json.dumps(str(value))  # a JSON string is a valid TOML basic string
+    return '"' + "".join(_toml_char(char) for char in str(value)) + '"'
+
+
+def _toml_char(char: str) -> str:
+    """One character of a TOML basic string, as it reads back to the same character."""
+    if char in TOML_ESCAPES:
+        return TOML_ESCAPES[char]
+    if char < " " or char == "\x7f":
+        return f"\\u{ord(char):04x}"
+    if "\ud800" <= char <= "\udfff":  # a file name's bytes that are not UTF-8: TOML cannot hold them
+        raise ConfigError("a path in the settings is not valid UTF-8, so the config file cannot hold it; "
+                          "rename it or leave it out")
+    return char
 
 
 def config_text(values: Mapping[str, Value]) -> str:
@@ -245,6 +265,8 @@ def config_text(values: Mapping[str, Value]) -> str:
     ]
     for option in OPTIONS:
         value = values.get(option.key)
+        if option.is_path and value is not None:  # read back beside the config file, wherever that is
+            value = Path(str(value)).absolute()
         lines.append(f"# {option.comment}")
         lines.append(f"# allowed: {option.allowed}")
         if value is None:

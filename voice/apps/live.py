@@ -156,7 +156,8 @@ class LiveSession:
         self.history = HistoryRecorder(content, self.clock, target) if target else None
         self.coach = Coach(content, settings.coach, self.clock, self.history)
         self.session = Session(
-            self.coach, self.clock, EventLog(events), printed=printed, recorder=self.history,
+            self.coach, self.clock, EventLog(events, unmatched_words=False), printed=printed,
+            recorder=self.history,
             on_voice_change=voice_keeper(settings.state_file),
         )
         self.loop = RealtimeLoop(self.session, self.clock)

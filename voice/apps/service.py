@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 import os
-import shlex
 import shutil
+import string
 import subprocess
 import sys
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,16 @@ from voice import APP_NAME
 from voice.errors import CoachError
 
 UNIT_NAME = "stretch-coach.service"
+
+PLAIN_WORD = frozenset(string.ascii_letters + string.digits + "_-+=:,./@")
+"""Characters an ExecStart word may hold unquoted; any other word is quoted and escaped."""
+
+SYSTEMD_ESCAPES = {"\\": "\\\\", '"': '\\"', "%": "%%", "$": "$$"}
+"""How systemd reads a literal backslash, quote, percent sign (specifiers) and dollar sign (variables)."""
+
+REFUSED_IN_UNITS = frozenset({"Cc", "Cs", "Zl", "Zp"})
+"""Unicode categories no unit word may hold: control characters (a newline would start a new unit line),
+line and paragraph separators, and the stand-ins for bytes that are not UTF-8."""
 
 JOURNAL_PRIORITY = {
     logging.DEBUG: 7, logging.INFO: 6, logging.WARNING: 4, logging.ERROR: 3, logging.CRITICAL: 2,
@@ -67,7 +78,7 @@ class Unit:
             "",
             "[Service]",
             "Type=simple",
-            f"ExecStart={shlex.join(self.command)}",
+            f"ExecStart={exec_line(self.command)}",
             "Restart=on-failure",
             "RestartSec=10",
             "# The user's sound server, reached through ALSA's pulse plugin; %t is XDG_RUNTIME_DIR.",
@@ -79,6 +90,21 @@ class Unit:
             "WantedBy=default.target",
             "",
         ])
+
+
+def exec_line(command: tuple[str, ...]) -> str:
+    """``command`` as systemd reads an ExecStart line back, word for word; control characters are refused."""
+    return " ".join(_unit_word(word) for word in command)
+
+
+def _unit_word(word: str) -> str:
+    bad = next((char for char in word if unicodedata.category(char) in REFUSED_IN_UNITS), None)
+    if bad is not None:
+        raise CoachError(f"cannot start the coach as a service with {word!r}: it holds the control "
+                         f"character {bad!r} (or bytes that are not UTF-8); use a path without it")
+    if word and set(word) <= PLAIN_WORD:
+        return word
+    return '"' + "".join(SYSTEMD_ESCAPES.get(char, char) for char in word) + '"'
 
 
 def unit_folder(environ: Mapping[str, str] = os.environ) -> Path:

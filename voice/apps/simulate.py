@@ -8,6 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO
 
+from voice.bounded import TooLarge, read_bounded
 from voice.clock import VirtualClock
 from voice.coach.actions import EventLog
 from voice.coach.dialogue import Coach
@@ -21,6 +22,12 @@ from voice.speech.silent import SilentSpeaker
 
 RUN_ON_LIMIT = 3 * 3600.0
 """A simulation stops at the latest this long after its last script line."""
+
+MAX_SCRIPT_SECONDS = 24 * 3600.0
+"""Latest time a script line may have: a session of a day at most."""
+
+MAX_SCRIPT_BYTES = 4 << 20
+"""Largest script read (some 100,000 lines)."""
 
 
 @dataclass(frozen=True)
@@ -49,6 +56,9 @@ def parse_script(text: str, name: str) -> list[ScriptLine]:
             ) from None
         if not math.isfinite(t) or t < 0:
             raise ScriptError(f"{name}:{number}: time '{when}' must be a number of seconds, 0 or more")
+        if t > MAX_SCRIPT_SECONDS:
+            latest = f"{MAX_SCRIPT_SECONDS:g}"
+            raise ScriptError(f"{name}:{number}: time '{when}' is past a day; use at most {latest}")
         if lines and t < lines[-1].t:
             raise ScriptError(f"{name}:{number}: time {t:g} is earlier than the line before")
         lines.append(ScriptLine(t, said[0].strip() if said else ""))
@@ -58,10 +68,12 @@ def parse_script(text: str, name: str) -> list[ScriptLine]:
 def read_script(path: Path) -> list[ScriptLine]:
     """Read and parse a script file."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_bounded(path, MAX_SCRIPT_BYTES).decode("utf-8")
     except UnicodeDecodeError as error:
         reason = f"the script is not UTF-8 text (byte {error.start}); save as UTF-8"
         raise ScriptError(f"{path}: {reason}") from None
+    except TooLarge as error:
+        raise ScriptError(f"{path}: {error}") from None
     except OSError as error:
         raise ScriptError(f"{path}: cannot read the script: {error.strerror}") from None
     return parse_script(text, str(path))
@@ -119,6 +131,10 @@ def simulate(
     Simulation(content, settings, stream, history).run(script)
 
 
+FIRST_YEAR, LAST_YEAR = 1970, 2999
+"""Years a simulated session may be placed in (the history's dates stay in range)."""
+
+
 def placed_start(value: str | None, history: Path | None) -> datetime | None:
     """The wall-clock start of a simulated session placed by ``--date``."""
     if value is None:
@@ -129,6 +145,8 @@ def placed_start(value: str | None, history: Path | None) -> datetime | None:
         start = datetime.fromisoformat(value)
     except ValueError:
         raise CoachError(f"--date '{value}' is not a date; use YYYY-MM-DD or YYYY-MM-DDTHH:MM") from None
+    if not FIRST_YEAR <= start.year <= LAST_YEAR:
+        raise CoachError(f"--date '{value}' is out of range; use a day from {FIRST_YEAR} to {LAST_YEAR}")
     if len(value) == len("YYYY-MM-DD"):
         start = start.replace(hour=9)
     return start if start.tzinfo else start.astimezone()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import textwrap
 import threading
 from pathlib import Path
 from typing import IO
@@ -18,7 +19,8 @@ from voice.coach.runtime import RealtimeLoop
 from voice.coach.session import Session
 from voice.coach.settings import CoachSettings
 from voice.coach.states import State
-from voice.content import Content
+from voice.content import Content, load_content
+from voice.errors import CoachError
 from voice.history.recorder import HistoryRecorder, HistoryTarget
 from voice.listening.intent import IntentMatcher
 from voice.speech.output import open_voice
@@ -77,3 +79,23 @@ def run_text_mode(
         voice.close()
         session.close()
     return 0
+
+
+def what_to_say() -> str:
+    """Help text on talking to the coach, taken from the content it ships with."""
+    leave = (f"In text mode type the same words; to leave, type {' or '.join(sorted(QUIT_WORDS))}, "
+             "or press Ctrl-D (that ends like stop, with a summary).")
+    try:
+        content = load_content()
+    except CoachError:
+        return textwrap.fill(leave) + "\n"
+    titles = ", ".join(f"({exercise.order}) {exercise.title}" for exercise in content.exercises)
+    said = [
+        f"start and an exercise name, or stretch and its number: {titles}.",
+        "start routine: all of them in order.",
+        content.lines.help.format(commands=", ".join(
+            example for name, example in content.examples.items() if name not in ("start", "yes", "no")
+        )),
+    ]
+    items = "\n".join(textwrap.fill(line, initial_indent="  ", subsequent_indent="    ") for line in said)
+    return f"what you can say to the coach:\n{items}\n\n{textwrap.fill(leave)}\n"

@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 import json
+import logging
+from contextlib import suppress
 from dataclasses import dataclass
+from pathlib import Path
 from typing import IO, Any
 
-from voice.coach.messages import Intent
+from voice.coach.messages import NONE, Intent
+from voice.errors import CoachError
+from voice.private import open_private
+
+log = logging.getLogger(__name__)
+
+EVENT_LOGS_KEPT = 5
+"""Earlier event logs kept beside the current one (``FILE.1`` the last session's, ``FILE.5`` the oldest)."""
 
 
 @dataclass(frozen=True)
@@ -69,18 +79,58 @@ class VoiceChange:
 Action = Say | Cut | CountMark | StateChange | VoiceChange
 
 
-class EventLog:
-    """Writes the session's events as JSON lines (DESIGN §1)."""
+def event_log_files(path: Path) -> list[Path]:
+    """The event log at ``path`` and the earlier ones kept beside it, those that exist."""
+    return [file for file in (path, *_older(path)) if file.is_file()]
 
-    def __init__(self, stream: IO[str] | None) -> None:
+
+def _older(path: Path) -> list[Path]:
+    return [path.with_name(f"{path.name}.{number}") for number in range(1, EVENT_LOGS_KEPT + 1)]
+
+
+def open_event_log(path: Path) -> IO[str]:
+    """A new event log at ``path``, owner-only; the one there before moves to ``FILE.1`` (and so on)."""
+    try:
+        if path.is_file() and path.stat().st_size:
+            older = _older(path)
+            for newer, elder in reversed(list(zip([path, *older], older, strict=False))):
+                if newer.is_file():
+                    newer.replace(elder)
+        return open_private(path, "w")
+    except OSError as error:
+        raise CoachError(f"{path}: cannot write the event log: {error.strerror}") from None
+
+
+class EventLog:
+    """Writes the session's events as JSON lines (DESIGN §1).
+
+    ``unmatched_words``: keep the words of what was no command (typed sessions); a live session logs
+    them as "" so that talk overheard in the room is not kept. A failing write (a full disk) is
+    logged once and the session goes on without the log."""
+
+    def __init__(self, stream: IO[str] | None, unmatched_words: bool = True) -> None:
         self._stream = stream
+        self._unmatched_words = unmatched_words
 
     def _write(self, t: float, event_type: str, **fields: Any) -> None:
         if self._stream is None:
             return
         record = {"t": round(t, 3), "type": event_type, **fields}
-        self._stream.write(json.dumps(record) + "\n")
-        self._stream.flush()
+        try:
+            self._stream.write(json.dumps(record) + "\n")
+            self._stream.flush()
+        except BrokenPipeError:
+            raise  # simulate's reader went away (``| head``): the program ends there
+        except (OSError, ValueError) as error:
+            log.warning("the event log is off for this session: cannot write it (%s)", error)
+            self._drop()
+
+    def _drop(self) -> None:
+        """Stop writing; what is still buffered is thrown away (it cannot be written either)."""
+        stream, self._stream = self._stream, None
+        if stream is not None:
+            with suppress(OSError, ValueError):
+                stream.close()
 
     def say(self, t: float, say: Say) -> None:
         """An utterance starts playing."""
@@ -92,8 +142,9 @@ class EventLog:
 
     def heard(self, t: float, intent: Intent) -> None:
         """Something was heard (or typed) and matched."""
+        text = intent.transcript if self._unmatched_words or intent.name != NONE else ""
         self._write(
-            t, "heard", text=intent.transcript, intent=intent.name,
+            t, "heard", text=text, intent=intent.name,
             exercise=intent.exercise, confidence=round(intent.confidence, 3),
         )
 

@@ -7,6 +7,8 @@ from typing import Any
 
 from voice.content.model import (
     INTENTS,
+    MAX_PHRASES,
+    MAX_REACH,
     NOT_A_COMMAND,
     URGENT_INTENTS,
     Content,
@@ -64,6 +66,9 @@ def _add_phrases(
     has_slot = "{exercise}" in sentence
     if has_slot != (intent == "start"):
         raise reader.fail(f"template '{sentence}': only 'start' templates hold {{exercise}}")
+    adding = sum(len(names) for names in names_by_exercise.values()) if has_slot else 1
+    if len(phrases) + adding > MAX_PHRASES:
+        raise reader.fail(f"the templates stand for more than {MAX_PHRASES} sentences; use fewer options")
     candidates = (
         [Phrase(sentence.replace("{exercise}", name), intent, exercise_id)
          for exercise_id, names in names_by_exercise.items() for name in names]
@@ -81,7 +86,7 @@ def _load_urgent(
     path: Path, data: dict[str, Any], phrases: tuple[Phrase, ...], pain: PainWords
 ) -> tuple[UrgentWords, ...]:
     reader = Reader(path, "urgent", Reader(path, "commands", data).get("urgent", dict, {}))
-    reader.get("max_words", int, 5)
+    reader.whole("max_words", 1, MAX_REACH, 5)
     urgent = []
     for intent in URGENT_INTENTS:
         if intent == "pain":
@@ -114,8 +119,9 @@ def _read_pain(path: Path) -> tuple[PainWords, list[str], list[str]]:
         signs=_words_list(reader, "signs"), urgent=_words_list(reader, "urgent"),
         referral=_words_list(reader, "referral"),
         spellings=tuple((normalise(typed), normalise(word)) for typed, word in spellings.items()),
-        negations=_words_list(reader, "negations"), negation_reach=reader.get("negation_reach", int),
-        relief=_words_list(reader, "relief"), relief_reach=reader.get("relief_reach", int),
+        negations=_words_list(reader, "negations"),
+        negation_reach=reader.whole("negation_reach", 0, MAX_REACH),
+        relief=_words_list(reader, "relief"), relief_reach=reader.whole("relief_reach", 0, MAX_REACH),
         clause_starts=_words_list(reader, "clause_starts"),
     )
     for listed in ("urgent", "referral"):

@@ -68,6 +68,26 @@ LINE_PLACEHOLDERS: dict[str, tuple[str, ...]] = {
 """Names each coach line in speech.toml may fill in; lines not listed take none."""
 
 
+MAX_EXERCISES = 100
+"""Most exercise files a content folder may hold."""
+
+MAX_STEPS = 100
+"""Most steps an exercise may have."""
+
+MAX_LIST_ITEMS = 1000
+"""Most items any other list in a content file may hold."""
+
+MAX_PHRASES = 50_000
+"""Most sentences the command templates may stand for, all exercise names filled in (the shipped ones:
+about 2,600); matching and the recogniser's grammar grow with them."""
+
+MAX_STEP_SECONDS = 600.0
+"""Longest settle, repetition hold or rest, in seconds."""
+
+MAX_REACH = 20
+"""Most words a negation or relief word may reach, and most words of an urgent command."""
+
+
 def default_content_dir() -> Path:
     """The content shipped with the package: ``content/`` itself in a checkout or editable install."""
     return Path(str(resources.files("voice.data")))

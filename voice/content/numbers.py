@@ -6,10 +6,13 @@ _ONES = (
 ).split()
 _TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
 
+LARGEST_SPOKEN = 999
+"""The largest number ``number_words`` spells."""
+
 
 def number_words(n: int) -> str:
     """``25`` -> ``"twenty-five"``; whole numbers from 0 to 999."""
-    if not 0 <= n < 1000:
+    if not 0 <= n <= LARGEST_SPOKEN:
         raise ValueError(f"cannot spell {n}")
     if n < 20:
         return _ONES[n]

@@ -3,21 +3,28 @@
 from __future__ import annotations
 
 import difflib
+import math
 import string
 import tomllib
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
+from voice.bounded import TooDeep, TooLarge, parse_nested, read_bounded
 from voice.content.model import (
     EXERCISE_ID,
     LINE_PLACEHOLDERS,
+    MAX_EXERCISES,
+    MAX_LIST_ITEMS,
+    MAX_STEP_SECONDS,
+    MAX_STEPS,
     STEP_PLACEHOLDERS,
     Exercise,
     Lines,
     Step,
     StepKind,
 )
+from voice.content.numbers import LARGEST_SPOKEN
 from voice.errors import ContentError
 
 _TOML_KINDS = {
@@ -49,10 +56,14 @@ class Reader:
     def placeholders(self, key: str, text: str, allowed: tuple[str, ...]) -> None:
         """Fail unless every {name} in ``text`` is one of ``allowed``."""
         try:
-            names = [name for _, name, _, _ in string.Formatter().parse(text) if name is not None]
+            fields = [(name, spec, conversion) for _, name, spec, conversion in string.Formatter().parse(text)
+                      if name is not None]
         except ValueError as error:
             raise self.fail(f"field '{key}': {error} (write {{{{ and }}}} for a literal brace)") from None
-        for name in names:
+        for name, spec, conversion in fields:
+            if spec or conversion:
+                raise self.fail(f"field '{key}': write {{{name}}} plainly, without ':' or '!' after the name")
+        for name in (name for name, _, _ in fields):
             if name not in allowed:
                 nearest = difflib.get_close_matches(name, allowed, n=1)
                 if nearest:
@@ -70,6 +81,8 @@ class Reader:
                 raise self.fail(f"field '{key}' is missing")
             return default
         value = self.table[key]
+        if isinstance(value, list | dict) and len(value) > MAX_LIST_ITEMS:
+            raise self.fail(f"field '{key}' holds {len(value)} items; at most {MAX_LIST_ITEMS} are allowed")
         if (isinstance(value, bool) and kind is not bool) or not isinstance(value, kind):
             kinds = (kind,) if isinstance(kind, type) else kind
             if float in kinds:  # "a number" covers whole numbers too
@@ -95,25 +108,35 @@ class Reader:
             raise self.fail(f"field '{key}' must not be empty")
         return value.strip()
 
-    def positive(self, key: str, default: Any = ...) -> float:
+    def positive(self, key: str, default: Any = ..., most: float = MAX_STEP_SECONDS) -> float:
         value = self.get(key, (int, float), default)
+        if not math.isfinite(value) or value > most:
+            raise self.fail(f"field '{key}' must be a number of seconds up to {most:g}")
         if value <= 0 and default is ...:
             raise self.fail(f"field '{key}' must be more than 0")
         if value < 0:
             raise self.fail(f"field '{key}' must not be negative")
         return float(value)
 
+    def whole(self, key: str, least: int, most: int, default: Any = ...) -> int:
+        """A whole number from ``least`` to ``most``."""
+        value: int = self.get(key, int, default)
+        if not least <= value <= most:
+            raise self.fail(f"field '{key}' is {value}; use a whole number from {least} to {most}")
+        return value
+
 
 def read_toml(path: Path) -> dict[str, Any]:
     try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
+        return parse_nested(tomllib.loads, read_bounded(path).decode("utf-8"))
     except FileNotFoundError:
         raise ContentError(f"{path}: file is missing") from None
     except UnicodeDecodeError as error:
         raise ContentError(f"{path}: not UTF-8 text (byte {error.start}); save it as UTF-8") from None
     except tomllib.TOMLDecodeError as error:
         raise ContentError(f"{path}: not valid TOML: {error}") from None
+    except (TooLarge, TooDeep) as error:
+        raise ContentError(f"{path}: {error}") from None
     except OSError as error:
         raise ContentError(f"{path}: cannot be read: {error.strerror}") from None
 
@@ -135,23 +158,25 @@ def _load_step(reader: Reader, two_sided: bool) -> Step:
 
 
 def _step_of_kind(reader: Reader, kind: StepKind, text: str, settle: float) -> Step:
-    if kind is StepKind.HOLD:
-        seconds = reader.get("seconds", int)
-        if seconds <= 0:
-            raise reader.fail("field 'seconds' must be a whole number above 0")
-        return Step(kind, text, settle, seconds=seconds)
+    if kind is StepKind.HOLD:  # the coach says every count and the seconds left: at most LARGEST_SPOKEN
+        return Step(kind, text, settle, seconds=_spoken_number(reader, "seconds"))
     if kind is StepKind.REPS:
-        count = reader.get("count", int)
-        if count <= 0:
-            raise reader.fail("field 'count' must be a whole number above 0")
+        count = _spoken_number(reader, "count")
         up, down = reader.text("up"), reader.text("down")
         reader.placeholders("up", up, ())
         reader.placeholders("down", down, ())
-        return Step(
-            kind, text, settle, count=count, hold=reader.positive("hold"),
-            rest=reader.positive("rest"), up=up, down=down,
-        )
+        hold, rest = reader.positive("hold"), reader.positive("rest")
+        if count * (hold + rest) > LARGEST_SPOKEN:
+            raise reader.fail(f"the set lasts {count * (hold + rest):g} seconds (count x (hold + rest)); "
+                              f"at most {LARGEST_SPOKEN} can be said when it resumes")
+        return Step(kind, text, settle, count=count, hold=hold, rest=rest, up=up, down=down)
     return Step(kind, text, settle)
+
+
+def _spoken_number(reader: Reader, key: str) -> int:
+    if reader.get(key, int) <= 0:
+        raise reader.fail(f"field '{key}' must be a whole number above 0")
+    return reader.whole(key, 1, LARGEST_SPOKEN)
 
 
 def load_exercise(path: Path) -> Exercise:
@@ -169,8 +194,8 @@ def load_exercise(path: Path) -> Exercise:
     if not names or not all(isinstance(name, str) and name.strip() for name in names):
         raise reader.fail("field 'names' must be a list of at least one non-empty name")
     raw_steps = reader.get("steps", list)
-    if not raw_steps:
-        raise reader.fail("field 'steps' must hold at least one step")
+    if not 1 <= len(raw_steps) <= MAX_STEPS:
+        raise reader.fail(f"field 'steps' must hold 1 to {MAX_STEPS} steps")
     steps = []
     for number, table in enumerate(raw_steps, start=1):
         if not isinstance(table, dict):
@@ -192,6 +217,8 @@ def load_exercises(folder: Path) -> tuple[Exercise, ...]:
     paths = sorted(folder.glob("*.toml"))
     if not paths:
         raise ContentError(f"{folder}: no exercise files (*.toml)")
+    if len(paths) > MAX_EXERCISES:
+        raise ContentError(f"{folder}: {len(paths)} exercise files; at most {MAX_EXERCISES} are allowed")
     by_name: dict[str, str] = {}  # ids are file stems, so they are unique already
     exercises = []
     for path in paths:

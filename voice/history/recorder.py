@@ -24,6 +24,9 @@ RUNNING_STATES = frozenset({*ACTIVE_STATES, State.PAUSED, State.SAFETY})
 SUMMARY_DAYS = 7
 """The spoken summary covers this many days, today included."""
 
+TYPED = frozenset({"text", "simulate"})
+"""Engines whose words were typed: only there are the words of what was no command kept."""
+
 
 @dataclass(frozen=True)
 class HistoryTarget:
@@ -51,6 +54,7 @@ class HistoryRecorder:
         self._side: str | None = None
         self._sides_done: set[str | None] = set()
         self._new_run = False
+        self._typed = target.engine in TYPED
         if target.path is not None:
             self._guarded(lambda: self._open(target))
 
@@ -89,7 +93,9 @@ class HistoryRecorder:
         """Something was heard: pain, skips and things not understood are recorded."""
         where = self._where if self._where and self._where.state in RUNNING_STATES else None
         if intent.name == NONE:
-            self._write(HistoryEvent(t, EventKind.NOT_UNDERSTOOD, words=intent.transcript))
+            # Counted only: spoken, it may be anyone in the room talking.
+            words = intent.transcript if self._typed else None
+            self._write(HistoryEvent(t, EventKind.NOT_UNDERSTOOD, words=words))
         elif intent.name == IntentName.PAIN:
             self._write(HistoryEvent(
                 t, EventKind.PAIN, exercise=where.exercise if where else None,

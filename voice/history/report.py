@@ -11,6 +11,7 @@ from typing import Any
 from voice.content import Content
 from voice.content.numbers import number_words
 from voice.history.store import EventKind, HistoryError, SessionRecord
+from voice.private import open_private
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 """Day names for the spoken summary, Monday first like ``date.weekday``."""
@@ -184,7 +185,7 @@ CSV_COLUMNS = (
 def write_csv(summaries: list[SessionSummary], path: Path) -> None:
     """Write the CSV export for a clinician."""
     try:
-        with path.open("w", newline="", encoding="utf-8") as stream:
+        with open_private(path, "w", newline="") as stream:
             writer = csv.writer(stream)
             writer.writerow(CSV_COLUMNS)
             for summary in summaries:
@@ -243,8 +244,13 @@ def draw_chart(summaries: list[SessionSummary], path: Path, first: date, last: d
     axes.set_title("Stretch Coach: sessions per day")
     axes.legend(loc="upper left")
     figure.autofmt_xdate()
+    kind = path.suffix.lstrip(".").lower() or "png"
+    if kind not in figure.canvas.get_supported_filetypes():
+        pyplot.close(figure)
+        raise HistoryError(f"{path}: cannot draw a chart as '.{kind}'; name it .png, .svg or .pdf")
     try:
-        figure.savefig(path, dpi=100)
+        with open_private(path, "wb") as stream:
+            figure.savefig(stream, dpi=100, format=kind)
     except OSError as error:
         raise HistoryError(f"{path}: cannot write the chart: {error.strerror}") from None
     finally:
@@ -268,7 +274,7 @@ def spoken_summary(summaries: list[SessionSummary], now: datetime, content: Cont
     sessions = _counted(len(active), lines.week_one_session, lines.week_sessions)
     if done:
         exercises = [
-            lines.week_exercise.format(title=content.exercise(exercise).title, times=_times(count, content))
+            lines.week_exercise.format(title=_title(exercise, content), times=_times(count, content))
             for exercise, count in done.items()
         ]
         parts = [lines.week.format(sessions=sessions, exercises=join_words(exercises))]
@@ -286,12 +292,20 @@ def _pain_sentence(reports: list[PainReport], now: datetime, content: Content) -
     for report in reversed(reports):
         day = _day(report.at.date(), now.date(), content)
         said = (
-            lines.week_pain_report.format(day=day, title=content.exercise(report.exercise).title)
+            lines.week_pain_report.format(day=day, title=_title(report.exercise, content))
             if report.exercise else day
         )
         if said not in spoken:
             spoken.append(said)
     return lines.week_pain.format(reports=join_words(spoken[:MOST_PAIN_REPORTS_SPOKEN]))
+
+
+def _title(exercise: str, content: Content) -> str:
+    """The spoken name of an exercise in the history; one no longer in the content is named by its id."""
+    try:
+        return content.exercise(exercise).title
+    except KeyError:
+        return exercise.replace("_", " ")
 
 
 def _day(day: date, today: date, content: Content) -> str:

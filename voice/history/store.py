@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import logging
+import math
+import os
 import shutil
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 from voice import APP_NAME
 from voice.errors import CoachError
+from voice.private import create_private, data_folder, held_elsewhere, hold_shared, private_folder, restrict
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +40,15 @@ SQLITE_HEADER_BYTES = 100
 
 USER_VERSION_OFFSET = 60
 """Where the header keeps ``PRAGMA user_version`` (4 bytes, big-endian): the schema version."""
+
+CHECKPOINT_TRIES = 20
+"""How often ``forget`` tries to empty the write-ahead log while a running coach reads (0.1 s apart)."""
+
+MAX_AMOUNT = 1_000_000
+"""Largest seconds or repetitions a sound history row holds."""
+
+MIN_YEAR, MAX_YEAR = 1970, 2999
+"""Years a sound session starts in."""
 
 MIGRATIONS = (
     """
@@ -68,6 +82,16 @@ SCHEMA_VERSION = len(MIGRATIONS)
 
 class HistoryError(CoachError):
     """The history file cannot be opened, read or written; the message says how to fix it."""
+
+
+@dataclass(frozen=True)
+class Forgotten:
+    """What ``forget`` did."""
+
+    sessions: int
+    """How many sessions were deleted."""
+    cleared: bool
+    """The deleted rows were overwritten and the write-ahead log emptied (False: a reader kept it)."""
 
 
 class EventKind(StrEnum):
@@ -165,32 +189,38 @@ def _translated(path: Path) -> Iterator[None]:
 class HistoryStore:
     """The history file; every write is committed at once."""
 
-    def __init__(self, path: Path, connection: sqlite3.Connection) -> None:
+    def __init__(self, path: Path, connection: sqlite3.Connection, lock: int | None = None) -> None:
         self.path = path
         self._db = connection
+        self._lock = lock
 
     @classmethod
     def open(cls, path: Path, *, readonly: bool = False) -> HistoryStore:
         """Open (creating and migrating unless ``readonly``) the history at ``path``."""
+        lock = None
         with _translated(path):
             _refuse_newer(path, _stored_version(path))
             if readonly:
+                _narrow(path)
                 connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True,
                                              isolation_level=None, timeout=BUSY_TIMEOUT_SECONDS)
             else:
-                path.parent.mkdir(parents=True, exist_ok=True)
+                _private_files(path)
+                lock = hold_shared(path)  # closed after SQLite's descriptors: see hold_shared
                 connection = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_SECONDS)
         try:
             with _translated(path):
                 _prepare(path, connection, readonly)
+                if not readonly:
+                    _narrow(path)
         except BaseException:
-            connection.close()
+            _close(connection, lock)
             raise
-        return cls(path, connection)
+        return cls(path, connection, lock)
 
     def close(self) -> None:
         """Close the file."""
-        self._db.close()
+        _close(self._db, self._lock)
 
     def start_session(self, started: datetime, engine: str) -> int:
         """Add a session starting at ``started``; returns its id."""
@@ -231,9 +261,18 @@ class HistoryStore:
             ).fetchall()
             return [self._session(*row) for row in rows]
 
-    def forget(self) -> int:
-        """Delete every session and event; returns how many sessions there were."""
+    def session_count(self) -> int:
+        """How many sessions are kept (damaged or not)."""
         with _translated(self.path):
+            if not _has_tables(self._db):
+                return 0
+            count: int = self._db.execute("SELECT count(*) FROM sessions").fetchone()[0]
+            return count
+
+    def forget(self) -> Forgotten:
+        """Delete every session and event, overwriting them and emptying the write-ahead log."""
+        with _translated(self.path):
+            self._db.execute("PRAGMA secure_delete = ON")
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 count: int = self._db.execute("SELECT count(*) FROM sessions").fetchone()[0]
@@ -244,21 +283,99 @@ class HistoryStore:
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("VACUUM")
-        return count
+            return Forgotten(count, self._empty_log())
 
-    def _session(self, session_id: int, started: str, ended: str | None, engine: str) -> SessionRecord:
+    def _empty_log(self) -> bool:
+        """Copy the log into the file and cut it to nothing; True once no reader held it back."""
+        for _ in range(CHECKPOINT_TRIES):
+            busy, _, _ = self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            if not busy:
+                return True
+            time.sleep(0.1)
+        return False
+
+    def _session(self, session_id: int, started: object, ended: object, engine: object) -> SessionRecord:
         rows = self._db.execute(
-            "SELECT t, kind, exercise, side, step, amount, words FROM events WHERE session = ? ORDER BY id",
-            (session_id,),
+            "SELECT id, t, kind, exercise, side, step, amount, words FROM events"
+            " WHERE session = ? ORDER BY id", (session_id,),
         ).fetchall()
-        events = tuple(
-            HistoryEvent(t, EventKind(kind), exercise, side, step, amount, words)
-            for t, kind, exercise, side, step, amount, words in rows
-        )
+        events = tuple(_event(self.path, row) for row in rows)
         return SessionRecord(
-            session_id, datetime.fromisoformat(started),
-            datetime.fromisoformat(ended) if ended else None, engine, events,
+            session_id, _moment(self.path, session_id, started),
+            _moment(self.path, session_id, ended) if ended else None,
+            _field(self.path, f"session {session_id}", "engine", engine, str), events,
         )
+
+
+def _damaged(path: Path, where: str, what: str) -> HistoryError:
+    return HistoryError(
+        f"{path}: the history is damaged ({where}: {what}); move it aside and a new one will be started"
+    )
+
+
+def _field(path: Path, where: str, name: str, value: object, kind: Any) -> Any:
+    """``value`` when it is a ``kind`` (optional numbers may be None), else a HistoryError."""
+    if value is None and kind is int:
+        return None
+    sound = isinstance(value, kind) and not isinstance(value, bool)
+    if sound and isinstance(value, int) and not 0 <= value <= MAX_AMOUNT:
+        sound = False
+    if not sound:
+        raise _damaged(path, where, f"{name} {value!r}")
+    return value
+
+
+def _event(path: Path, row: tuple[object, ...]) -> HistoryEvent:
+    """One stored event, checked: a damaged row is a HistoryError, never a crash later."""
+    event_id, t, kind, exercise, side, step, amount, words = row
+    where = f"event {event_id}"
+    if not isinstance(t, int | float) or isinstance(t, bool) or not math.isfinite(t) or abs(t) > MAX_AMOUNT:
+        raise _damaged(path, where, f"time {t!r}")
+    if kind not in EventKind.__members__.values():
+        raise _damaged(path, where, f"kind {kind!r}")
+    what = EventKind(str(kind))
+    return HistoryEvent(
+        float(t), what, _field(path, where, "exercise", exercise, str | None),
+        _field(path, where, "side", side, str | None), _field(path, where, "step", step, int),
+        _field(path, where, "amount", amount, int), _field(path, where, "words", words, str | None),
+    )
+
+
+def _moment(path: Path, session_id: int, value: object) -> datetime:
+    """A stored date and time, checked."""
+    try:
+        moment = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        moment = None
+    if moment is None or not MIN_YEAR <= moment.year <= MAX_YEAR:  # so that adding seconds cannot overflow
+        raise _damaged(path, f"session {session_id}", f"time {value!r}")
+    return moment
+
+
+def in_use(path: Path) -> bool:
+    """Whether a coach is recording into this history now (it holds a shared lock on the file)."""
+    return held_elsewhere(path)
+
+
+def _close(connection: sqlite3.Connection, lock: int | None) -> None:
+    connection.close()
+    if lock is not None:
+        os.close(lock)
+
+
+def _private_files(path: Path) -> None:
+    """The history's folder and file owner-only before SQLite makes its log files (they copy the mode)."""
+    if path.parent == default_history_path().parent:
+        data_folder(path.parent)
+    else:
+        private_folder(path.parent)
+    create_private(path)
+
+
+def _narrow(path: Path) -> None:
+    """The history and its log files owner-only, whatever an older coach made them."""
+    for file in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        restrict(file)
 
 
 def _prepare(path: Path, db: sqlite3.Connection, readonly: bool) -> None:

@@ -11,14 +11,22 @@ from rapidfuzz import fuzz, process, utils
 from voice.coach.messages import NONE, Intent
 from voice.confidence import NOT_A_COMMAND_BELOW
 from voice.content import Content, IntentName, PainWords, Phrase
-from voice.content.numbers import number_words
+from voice.content.numbers import LARGEST_SPOKEN, number_words
 from voice.errors import ContentError
 
 PAIN = IntentName.PAIN
 
 
 def _spell_digits(text: str) -> str:
-    return re.sub(r"\d+", lambda match: f" {number_words(int(match.group()))} ", text)
+    return re.sub(r"[0-9]+", lambda match: f" {_spelled(match.group())} ", text)
+
+
+def _spelled(digits: str) -> str:
+    """A number as words; past what can be spelled, digit by digit ("1000": "one zero zero zero")."""
+    number = digits.lstrip("0") or "0"
+    if len(number) <= len(str(LARGEST_SPOKEN)):  # a long run of digits is never converted whole
+        return number_words(int(number))
+    return " ".join(number_words(int(digit)) for digit in digits)
 
 
 @dataclass(frozen=True)

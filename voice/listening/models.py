@@ -12,7 +12,7 @@ import urllib.error
 import urllib.request
 import zipfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -21,6 +21,7 @@ import platformdirs
 
 from voice import APP_NAME
 from voice.errors import ModelError
+from voice.private import data_folder
 
 log = logging.getLogger(__name__)
 
@@ -142,6 +143,9 @@ def _check(pin: ModelPin, size: int, sha256: str, source: str, downloaded: bool 
         return
     if downloaded and size < pin.size:
         raise ModelError(f"{source}: got {size} bytes, expected {pin.size}; the download is incomplete")
+    if not sha256:
+        raise ModelError(f"{source}: checksum mismatch: {size} bytes, expected {pin.size} (not hashed); "
+                         f"this is not the archive {pin.name}.zip")
     raise ModelError(
         f"{source}: checksum mismatch: SHA-256 {sha256[:12]}… ({size} bytes), expected {pin.sha256[:12]}… "
         f"({pin.size} bytes); this is not the archive {pin.name}.zip"
@@ -151,17 +155,26 @@ def _check(pin: ModelPin, size: int, sha256: str, source: str, downloaded: bool 
 def verify_archive(pin: ModelPin, archive: Path) -> None:
     """Check an archive's size and checksum against the pin."""
     try:
-        size = archive.stat().st_size
-        digest = hashlib.sha256()
         with archive.open("rb") as handle:
-            while chunk := handle.read(CHUNK):
-                digest.update(chunk)
+            _verify_open(pin, handle, str(archive))
     except OSError as error:
         raise ModelError(f"{archive}: cannot be read: {error.strerror}") from None
-    _check(pin, size, digest.hexdigest(), str(archive))
 
 
-def _unpack(pin: ModelPin, archive: Path, destination: Path) -> Path:
+def _verify_open(pin: ModelPin, handle: IO[bytes], source: str) -> None:
+    """Check an open archive: its size first (a wrong one is not read at all), then its checksum."""
+    size = os.fstat(handle.fileno()).st_size
+    if size != pin.size:
+        _check(pin, size, "", source)
+    digest = hashlib.sha256()
+    handle.seek(0)
+    while chunk := handle.read(CHUNK):
+        digest.update(chunk)
+    _check(pin, size, digest.hexdigest(), source)
+    handle.seek(0)
+
+
+def _unpack(pin: ModelPin, archive: Path | IO[bytes], destination: Path, source: str) -> Path:
     """Unpack into a temporary folder beside the destination, then rename into place."""
     final = destination / pin.name
     with tempfile.TemporaryDirectory(dir=destination, prefix=".unpack-") as scratch:
@@ -169,10 +182,10 @@ def _unpack(pin: ModelPin, archive: Path, destination: Path) -> Path:
             with zipfile.ZipFile(archive) as bundle:
                 bundle.extractall(scratch)
         except zipfile.BadZipFile:
-            raise ModelError(f"{archive}: not a zip archive") from None
+            raise ModelError(f"{source}: not a zip archive") from None
         unpacked = Path(scratch) / pin.name
         if not is_model_folder(unpacked):
-            raise ModelError(f"{archive}: the archive holds no complete model folder '{pin.name}'")
+            raise ModelError(f"{source}: the archive holds no complete model folder '{pin.name}'")
         if final.exists():
             shutil.rmtree(final)
         unpacked.rename(final)
@@ -184,14 +197,21 @@ def install(
     progress: IO[str] | None = sys.stderr,
 ) -> Path:
     """Download (or take ``from_file``), verify, unpack; a model folder appears only when all passed."""
-    destination = destination or user_models_dir()
+    if destination is None:
+        destination = user_models_dir()
+        with suppress(OSError):  # the data folder also holds the history: owner-only
+            data_folder(destination.parent)
     try:
         destination.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise ModelError(f"{destination}: cannot make the model folder here: {error.strerror}") from None
-    if from_file is not None:
-        verify_archive(pin, from_file)
-        return _unpack(pin, from_file, destination)
+    if from_file is not None:  # checked and unpacked from one open file: nothing can swap it between
+        try:
+            with from_file.open("rb") as handle:
+                _verify_open(pin, handle, str(from_file))
+                return _unpack(pin, handle, destination, str(from_file))
+        except OSError as error:
+            raise ModelError(f"{from_file}: cannot be read: {error.strerror}") from None
     partial = destination / f".{pin.name}.zip.part"
     archive = destination / f"{pin.name}.zip"
     try:
@@ -199,7 +219,7 @@ def install(
         partial.rename(archive)  # only a checked archive ever carries the real name
     finally:
         partial.unlink(missing_ok=True)
-    return _unpack(pin, archive, destination)
+    return _unpack(pin, archive, destination, str(archive))
 
 
 @contextmanager

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from voice.bounded import parse_nested, read_bounded
 from voice.content import default_content_dir
 from voice.errors import ContentError
 
@@ -49,10 +50,10 @@ def load_asr_data(folder: Path | None = None) -> AsrData:
     if folder is not None and not path.exists():
         path = default_content_dir() / "asr.toml"
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = parse_nested(tomllib.loads, read_bounded(path).decode("utf-8"))
     except FileNotFoundError:
         raise ContentError(f"{path}: file is missing") from None
-    except (OSError, tomllib.TOMLDecodeError) as error:
+    except (OSError, ValueError) as error:  # also not UTF-8, not TOML, too large, nested too deeply
         raise ContentError(f"{path}: cannot be read: {error}") from None
     pronunciations = {
         word.lower(): tuple(p.upper() for p in _strings(path, f"pronunciation of '{word}'", phones))
