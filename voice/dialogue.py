@@ -151,11 +151,14 @@ class Coach:
         return self._flush()
 
     def on_speech_done(self, utterance: int, interrupted: bool) -> list[Action]:
-        """An utterance finished playing (or was cut)."""
+        """An utterance finished playing (or was cut).
+
+        The coach's own cuts forget what it awaited; anything else that cuts the awaited words (a
+        failing speaker) must not leave the coach waiting with no timer set, so it goes on."""
         if utterance == self._awaiting:
             self._awaiting = None
             then, self._after_speech = self._after_speech, None
-            if then and not interrupted:
+            if then:
                 then()
         return self._flush()
 
