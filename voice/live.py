@@ -182,7 +182,7 @@ class LiveSession:
         self.listener.start(source or self.listener.open_first())
         log.info("ready to listen")
         try:
-            with _stop_on_sigterm(self.stop):
+            with _stop_on_sigterm(self.loop.interrupt):
                 self.loop.run()
         except KeyboardInterrupt:
             log.info("stopped")
@@ -198,6 +198,7 @@ class LiveSession:
 
     def close(self) -> None:
         """Stop listening and release the devices (speech is cut first, so nothing is left half said)."""
+        self._stopped.set()
         self.listener.stop()
         if self.voice.speech is not None:
             self.voice.speech.cut()
@@ -247,7 +248,10 @@ class LiveSession:
 
 @contextmanager
 def _stop_on_sigterm(stop: Callable[[], None]) -> Iterator[None]:
-    """SIGTERM ends the session like Ctrl-C does (only the main thread may install handlers)."""
+    """SIGTERM ends the session like Ctrl-C does (only the main thread may install handlers).
+
+    ``stop`` runs inside the signal handler, between any two bytecodes of the main thread, perhaps
+    while it holds a queue's lock: it must only set a flag (``RealtimeLoop.interrupt``)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return

@@ -324,6 +324,7 @@ class SoundDeviceOutput:
         self._device = device
         self._reference = reference
         self._on_lost = on_lost
+        self._failing = threading.Lock()  # the audio thread and the loop's stall check may both report
         self.stream = SpeakerStream(device, reference, on_error=self._failed)
         self.stream.open()
         self._fallback: NullOutput | None = None
@@ -369,7 +370,8 @@ class SoundDeviceOutput:
         except AudioDeviceError as error:
             log.debug("speaker not back yet: %s", error)
             return False
-        fallback, self._fallback, self.stream = self._fallback, None, stream
+        with self._failing:
+            fallback, self._fallback, self.stream = self._fallback, None, stream
         fallback.cut()
         fallback.close()
         return True
@@ -380,10 +382,11 @@ class SoundDeviceOutput:
             self._failed("it stopped taking audio")
 
     def _failed(self, reason: str) -> None:
-        if self._fallback is not None:
-            return
+        with self._failing:
+            if self._fallback is not None:
+                return
+            self._fallback = NullOutput()
         log.error("The speaker stopped (%s); continuing without sound.", reason)
-        self._fallback = NullOutput()
         self.stream.abandon()
         if self._on_lost is not None:
             self._on_lost(reason)

@@ -1,0 +1,106 @@
+"""Faults in the live session that need no sound card: a signal at a bad moment, a crashing listener."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+FAKES = '''
+import time
+from voice.asr import Transcript
+
+class FakeRecognizer:
+    """A fake recogniser (the test is about signals, not hearing): hears nothing."""
+    engine = "fake"
+    model = "none"
+    def accept(self, pcm): pass
+    def reset(self): pass
+    def final(self): return Transcript("", 0.0, 0.0)
+
+class FakeMicrophone:
+    """A fake microphone giving silence in 20 ms blocks."""
+    name = "fake microphone"
+    def start(self): pass
+    def read(self, timeout=0.5):
+        time.sleep(0.02)
+        return bytes(640)
+    def close(self): pass
+'''
+
+
+def run_script(body: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
+    script = FAKES + textwrap.dedent(body)
+    return subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def test_sigterm_while_the_loop_holds_its_queue_lock_still_ends_the_session() -> None:
+    done = run_script('''
+        import os, signal
+        from voice.asr import ListenSettings
+        from voice.content import load_content
+        from voice.live import LiveSession, LiveSettings
+        from voice.settings import CoachSettings
+        from voice.tts import SpeechSettings
+
+        settings = LiveSettings(CoachSettings(), SpeechSettings(), ListenSettings(), output_device="no-such")
+        live = LiveSession(load_content(), settings, FakeRecognizer(), FakeMicrophone, None, None)
+
+        def signal_inside_the_queue_lock():
+            with live.loop._inbox.mutex:  # the main thread in the middle of a queue operation
+                os.kill(os.getpid(), signal.SIGTERM)
+                time.sleep(0.2)  # the handler runs here, on this thread, while the lock is held
+
+        live.loop.post(signal_inside_the_queue_lock)
+        print("status", live.run(FakeMicrophone()))
+    ''', timeout=20)
+    assert "status 0" in done.stdout, done.stderr[-2000:]
+
+
+class FakeSpeakerStream:
+    """A fake output stream (no device needed to race two failure reports): opens, abandons, closes."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        self.abandoned = 0
+
+    def open(self) -> None:
+        pass
+
+    def abandon(self) -> None:
+        self.abandoned += 1
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_speaker_failure_reported_by_two_threads_at_once_is_handled_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from voice import playback
+
+    class SlowNullOutput(playback.NullOutput):
+        """The real stand-in, made slow to build so that two reports overlap for certain."""
+
+        def __init__(self) -> None:
+            time.sleep(0.05)
+            super().__init__()
+
+    monkeypatch.setattr(playback, "SpeakerStream", FakeSpeakerStream)
+    monkeypatch.setattr(playback, "NullOutput", SlowNullOutput)
+    lost: list[str] = []
+    output = playback.SoundDeviceOutput("fake", on_lost=lost.append)
+    reporters = [threading.Thread(target=output._failed, args=(why,)) for why in ("stopped", "stalled")]
+    for reporter in reporters:
+        reporter.start()
+    for reporter in reporters:
+        reporter.join()
+    assert len(lost) == 1, lost
+    assert output.stream.abandoned == 1  # type: ignore[attr-defined]
