@@ -104,3 +104,63 @@ def test_a_speaker_failure_reported_by_two_threads_at_once_is_handled_once(
         reporter.join()
     assert len(lost) == 1, lost
     assert output.stream.abandoned == 1  # type: ignore[attr-defined]
+
+
+class FakeMicrophoneThatBreaks:
+    """A fake microphone (a bug cannot be summoned in real PortAudio): silence in 20 ms blocks; the
+    first opening raises an unexpected error (not AudioDeviceError) on its fifth read."""
+
+    name = "fake microphone"
+
+    def __init__(self, openings: list[int]) -> None:
+        self.openings = openings
+
+    def start(self) -> None:
+        self.openings.append(0)
+        self.number = len(self.openings)
+
+    def read(self, timeout: float = 0.5) -> bytes | None:
+        self.openings[-1] += 1
+        if self.number == 1 and self.openings[-1] == 5:
+            raise ZeroDivisionError("a bug somewhere in the audio path")
+        time.sleep(0.02)
+        return bytes(640)
+
+    def close(self) -> None:
+        pass
+
+
+def test_the_listener_survives_any_error_logs_it_and_opens_the_microphone_again(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from voice.asr import Transcript
+    from voice.clock import MonotonicClock
+    from voice.listen import Listener, ListenerHooks
+
+    class FakeRecognizer:
+        """A fake recogniser: the test is about the listener's thread, not hearing."""
+
+        engine, model = "fake", "none"
+
+        def accept(self, pcm: bytes) -> None:
+            pass
+
+        def reset(self) -> None:
+            pass
+
+        def final(self) -> Transcript:
+            return Transcript("", 0.0, 0.0)
+
+    openings: list[int] = []
+    reports: list[str] = []
+    hooks = ListenerHooks(heard=lambda u: None, lost=reports.append, back=lambda name: reports.append(name))
+    listener = Listener(lambda: FakeMicrophoneThatBreaks(openings), FakeRecognizer(), MonotonicClock(), hooks,
+                        delay=lambda attempt: 0.01)
+    listener.start(listener.open_first())
+    deadline = time.monotonic() + 5
+    while (len(openings) < 2 or openings[-1] < 10) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    listener.stop()
+    assert len(openings) == 2 and openings[-1] >= 10, openings  # reading again after the error
+    assert reports == ["listening failed: a bug somewhere in the audio path", "fake microphone"]
+    assert "ZeroDivisionError" in caplog.text  # logged with its traceback, for a bug report

@@ -142,8 +142,11 @@ class Listener:
             except AudioDeviceError as error:
                 log.warning("%s", error)
                 self._hooks.lost(str(error))
+            except Exception as error:  # a bug must not leave the coach deaf: log it, start afresh
+                log.exception("listening failed; opening the microphone again")
+                self._hooks.lost(f"listening failed: {error}")
             finally:
-                source.close()
+                _close_quietly(source)
             source = None
 
     def _reopen(self) -> AudioSource | None:
@@ -154,6 +157,9 @@ class Listener:
             return self.open_first()
         except AudioDeviceError as error:
             log.debug("microphone not back yet: %s", error)
+            return None
+        except Exception:
+            log.exception("the microphone could not be opened")
             return None
 
     def _listen(self, source: AudioSource) -> None:
@@ -175,6 +181,13 @@ class Listener:
                 if event.kind is Kind.START:  # its audio starts with the pre-roll, before the speech
                     began = event.time + endpointer.settings.preroll
                 self._recognizer.accept(event.audio)
+
+
+def _close_quietly(source: AudioSource) -> None:
+    try:
+        source.close()
+    except Exception:
+        log.exception("the microphone did not close cleanly")
 
 
 class _Stream:
