@@ -116,6 +116,7 @@ class Coach:
         self._last_sorry: float | None = None
         self._pain_stops: list[tuple[str, str | None]] = []
         self._gentle = False
+        self._deaf_pause = False
         self._handlers: dict[str, Callable[[Intent], None]] = {
             "start": self._on_start, "routine": self._on_routine, "next": self._on_next,
             "back": self._on_back, "repeat": self._on_repeat, "pause": self._on_pause,
@@ -181,6 +182,33 @@ class Coach:
     def on_device_back(self, device: str) -> list[Action]:
         """A failed device works again: say so; the person resumes when ready."""
         self._say(self._content.lines.device_back.format(device=device), "cue")
+        return self._flush()
+
+    def on_hearing_lost(self) -> list[Action]:
+        """The recogniser failed, so "stop" and "ouch" cannot be heard: hold everything and say so."""
+        if self.state in ACTIVE_STATES:
+            self._freeze()
+            self._set_state(State.PAUSED)
+            self._deaf_pause = True
+        self._say(self._content.lines.cannot_hear, "safety")
+        return self._flush()
+
+    def on_hearing_back(self) -> list[Action]:
+        """The recogniser works again: a pause it caused ends (a hold goes on with its remaining time)."""
+        if self._deaf_pause and self.state is State.PAUSED and self._awaiting is None:
+            self._cut()  # whatever is left of "I can't hear you"
+            self._unfreeze()
+        else:
+            self._say(self._content.lines.hearing_back, "cue")
+        self._deaf_pause = False
+        return self._flush()
+
+    def on_hearing_failed(self) -> list[Action]:
+        """The recogniser cannot be restarted: stop the exercise and say so."""
+        self._cut()
+        self._say(self._content.lines.hearing_failed, "safety")
+        self._items, self._index, self._queue = [], 0, []
+        self._set_state(State.STOPPED)
         return self._flush()
 
     @property

@@ -167,8 +167,11 @@ class Listener:
         endpointer = Endpointer(self._endpoint)
         self._recognizer.reset()
         began: float | None = None
+        check = getattr(self._recognizer, "check", None)  # a recogniser in a worker process is watched
         while not self._stopping.is_set():
             block = source.read(0.25)
+            if check is not None:
+                check()
             if not block:
                 continue
             for event in endpointer.push(stream.clean(block)):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -12,7 +13,7 @@ from pathlib import Path
 from typing import IO
 
 from voice.asr import POCKETSPHINX, ListenSettings, Recognizer
-from voice.asr_process import RecognizerProcess
+from voice.asr_process import RecognizerProcess, WorkerHooks
 from voice.audio_in import Microphone, find_device
 from voice.clock import Clock, MonotonicClock
 from voice.config import voice_keeper
@@ -57,6 +58,8 @@ class LiveSettings:
     """Where spoken rate and volume changes are kept for the next session; None to keep nothing."""
 
 
+GIVE_UP_SPEECH_SECONDS = 15.0
+"""Longest the coach takes to say it is giving up before the session ends anyway."""
 BARGE_IN_CONFIDENCE = 0.6
 """Recogniser confidence given to a barge-in reading (an urgent word heard over the coach)."""
 
@@ -172,6 +175,10 @@ class LiveSession:
         hooks = ListenerHooks(heard=self._heard, lost=self._mic_lost, back=self._device_back)
         self.listener = Listener(source, recognizer, self.clock, hooks, reference)
         self._stopped = threading.Event()
+        self.status = 0
+        """The exit status ``run`` returns: not 0 once hearing cannot be restored."""
+        if isinstance(recognizer, RecognizerProcess):
+            recognizer.watch(WorkerHooks(self._deaf, self._hearing, self._gave_up))
 
     def run(self, source: AudioSource | None = None) -> int:
         """Greet, listen and coach until stopped (``stop``, SIGTERM or Ctrl-C); returns the exit status.
@@ -188,7 +195,7 @@ class LiveSession:
             log.info("stopped")
         finally:
             self.close()
-        return 0
+        return self.status
 
     def stop(self) -> None:
         """End the session from any thread: speech is cut at once, then the loop returns."""
@@ -237,6 +244,33 @@ class LiveSession:
     def _announce_back(self, name: str) -> None:
         self.session.notice(f"device back ({name})")
         self.session.device_back(name)
+
+    def _deaf(self, why: str) -> None:
+        self.loop.post(lambda: self._hearing_lost(why))
+
+    def _hearing_lost(self, why: str) -> None:
+        self.session.notice(f"hearing lost (recogniser: {why})")
+        self.session.hearing_lost()
+
+    def _hearing(self) -> None:
+        self.loop.post(self._hearing_back)
+
+    def _hearing_back(self) -> None:
+        self.session.notice("hearing back")
+        self.session.hearing_back()
+
+    def _gave_up(self, why: str) -> None:
+        self.loop.post(lambda: self._end_unable(f"the speech recogniser cannot be restarted: {why}"))
+
+    def _end_unable(self, why: str) -> None:
+        """Say so, stop the exercise and end with a non-zero status (a service manager restarts it)."""
+        log.error("%s; ending the session", why)
+        self.session.notice(f"giving up ({why})")
+        self.session.hearing_failed()
+        self.status = 1
+        speech = self.voice.speech
+        ends = time.monotonic() + GIVE_UP_SPEECH_SECONDS
+        self.loop.stop_when(lambda: time.monotonic() > ends or speech is None or not speech.busy)
 
     def _retry_speaker(self) -> None:
         speaker = self.voice.speaker
