@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import json
 import subprocess
 import sys
 import textwrap
@@ -164,3 +166,82 @@ def test_the_listener_survives_any_error_logs_it_and_opens_the_microphone_again(
     assert len(openings) == 2 and openings[-1] >= 10, openings  # reading again after the error
     assert reports == ["listening failed: a bug somewhere in the audio path", "fake microphone"]
     assert "ZeroDivisionError" in caplog.text  # logged with its traceback, for a bug report
+
+
+class FakeMicrophoneUnplugged:
+    """A fake microphone (unplugging a USB device cannot be done here): the first opening reads
+    silence, then fails; every later opening fails, as a device that never comes back."""
+
+    name = "fake microphone"
+
+    def __init__(self, openings: list[int]) -> None:
+        self.openings = openings
+
+    def start(self) -> None:
+        from voice.errors import AudioDeviceError
+
+        self.openings.append(0)
+        if len(self.openings) > 1:
+            raise AudioDeviceError("no input device matches 'fake microphone'")
+
+    def read(self, timeout: float = 0.5) -> bytes | None:
+        from voice.errors import AudioDeviceError
+
+        self.openings[-1] += 1
+        if self.openings[-1] > 5:
+            raise AudioDeviceError("the input device fake microphone stopped")
+        time.sleep(0.02)
+        return bytes(640)
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_microphone_gone_for_long_rereads_the_devices_then_ends_the_session_with_status_1(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from voice import portaudio
+    from voice.asr import ListenSettings, Transcript
+    from voice.content import load_content
+    from voice.live import LiveSession, LiveSettings
+    from voice.portaudio import Patience
+    from voice.settings import CoachSettings
+    from voice.tts import SpeechSettings
+
+    class FakeRecognizer:
+        """A fake recogniser: the test is about the microphone."""
+
+        engine, model = "fake", "none"
+
+        def accept(self, pcm: bytes) -> None:
+            pass
+
+        def reset(self) -> None:
+            pass
+
+        def final(self) -> Transcript:
+            return Transcript("", 0.0, 0.0)
+
+    refreshes: list[bool] = []
+    real_refresh = portaudio.refresh
+    monkeypatch.setattr(portaudio, "refresh", lambda: refreshes.append(real_refresh()) or True)
+    openings: list[int] = []
+    patience = Patience(refresh_after=0.5, give_up_after=2.0)
+    settings = LiveSettings(CoachSettings(), SpeechSettings(), ListenSettings(), output_device="no-such",
+                            patience=patience)
+    log = io.StringIO()
+    live = LiveSession(load_content(), settings, FakeRecognizer(), lambda: FakeMicrophoneUnplugged(openings),
+                       log, None)
+    first = FakeMicrophoneUnplugged(openings)
+    first.start()
+    status: list[int] = []
+    runner = threading.Thread(target=lambda: status.append(live.run(first)), daemon=True)
+    runner.start()
+    runner.join(timeout=30)
+    if runner.is_alive():
+        live.stop()
+        runner.join(timeout=10)
+    assert status == [1], log.getvalue()[-2000:]
+    assert refreshes, "the device list was never read again"
+    notices = [json.loads(line)["text"] for line in log.getvalue().splitlines() if '"notice"' in line]
+    assert any(text.startswith("giving up (the microphone has been gone for") for text in notices), notices

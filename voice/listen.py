@@ -10,6 +10,7 @@ from typing import Protocol, TypeVar
 
 import numpy as np
 
+from voice import portaudio
 from voice.asr import Recognizer, Transcript
 from voice.clock import Clock
 from voice.echo import EchoCanceller, ReferenceBuffer, Samples
@@ -17,6 +18,7 @@ from voice.endpoint import Endpointer, EndpointSettings, Kind
 from voice.errors import AudioDeviceError
 from voice.frontend import SHIPPED_FRONT_END, FrontEnd
 from voice.pcm import TARGET_RATE, float_to_pcm16, int16_bytes_to_float
+from voice.portaudio import Outage, Patience
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +92,8 @@ class ListenerHooks:
     """The microphone failed (with the reason); the listener keeps trying to reopen it."""
     back: Callable[[str], None]
     """The microphone works again (with its name)."""
+    gone: Callable[[str], None] | None = None
+    """The microphone has been gone longer than ``Patience.give_up_after`` (called once per outage)."""
 
 
 class Listener:
@@ -102,6 +106,7 @@ class Listener:
         self, open_source: Callable[[], AudioSource], recognizer: Recognizer, clock: Clock,
         hooks: ListenerHooks, reference: ReferenceBuffer | None = None,
         endpoint: EndpointSettings | None = None, delay: Callable[[int], float] | None = None,
+        patience: Patience | None = None,
     ) -> None:
         self._open_source = open_source
         self._recognizer = recognizer
@@ -110,6 +115,7 @@ class Listener:
         self._reference = reference
         self._endpoint = endpoint
         self._delay = delay or retry_delays()
+        self._patience = patience or Patience()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -150,11 +156,23 @@ class Listener:
             source = None
 
     def _reopen(self) -> AudioSource | None:
-        return keep_trying(self._try_open, self._stopping, self._delay)
+        outage = Outage(self._patience)
+        told: list[bool] = []
+
+        def attempt() -> AudioSource | None:
+            if outage.hopeless() and not told and self._hooks.gone is not None:
+                told.append(True)
+                self._hooks.gone(f"the microphone has been gone for {outage.seconds:.0f} s")
+            if outage.refresh_due():  # a replugged USB microphone may be listed under a new number
+                portaudio.refresh()
+            return self._try_open()
+
+        return keep_trying(attempt, self._stopping, self._delay)
 
     def _try_open(self) -> AudioSource | None:
         try:
-            return self.open_first()
+            with portaudio.LOCK:
+                return self.open_first()
         except AudioDeviceError as error:
             log.debug("microphone not back yet: %s", error)
             return None

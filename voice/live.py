@@ -8,10 +8,11 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO
 
+from voice import portaudio
 from voice.asr import POCKETSPHINX, ListenSettings, Recognizer
 from voice.asr_process import RecognizerProcess, WorkerHooks
 from voice.audio_in import Microphone, find_device
@@ -29,6 +30,7 @@ from voice.messages import Intent
 from voice.models import ENGLISH
 from voice.plan import phrases_to_prepare
 from voice.playback import SoundDeviceOutput
+from voice.portaudio import Outage, Patience
 from voice.runtime import RealtimeLoop
 from voice.selfhearing import EchoGuard
 from voice.session import Session
@@ -56,6 +58,8 @@ class LiveSettings:
     """Where the session is recorded, or None."""
     state_file: Path | None = None
     """Where spoken rate and volume changes are kept for the next session; None to keep nothing."""
+    patience: Patience = field(default_factory=Patience)
+    """How long a lost microphone or speaker is waited for before the session ends with status 1."""
 
 
 GIVE_UP_SPEECH_SECONDS = 15.0
@@ -172,8 +176,9 @@ class LiveSession:
             phrases_to_prepare(content, settings.coach.cadence, settings.coach.switch_seconds),
             settings.coach.rate,
         )
-        hooks = ListenerHooks(heard=self._heard, lost=self._mic_lost, back=self._device_back)
-        self.listener = Listener(source, recognizer, self.clock, hooks, reference)
+        hooks = ListenerHooks(self._heard, self._mic_lost, self._device_back, self._device_gone)
+        self.patience = settings.patience
+        self.listener = Listener(source, recognizer, self.clock, hooks, reference, patience=self.patience)
         self._stopped = threading.Event()
         self.status = 0
         """The exit status ``run`` returns: not 0 once hearing cannot be restored."""
@@ -276,8 +281,23 @@ class LiveSession:
         speaker = self.voice.speaker
         if not isinstance(speaker, SoundDeviceOutput):
             return
-        if keep_trying(lambda: speaker.reopen() or None, self._stopped, retry_delays()):
+        outage = Outage(self.patience)
+
+        def attempt() -> bool | None:
+            if outage.hopeless():
+                self._device_gone(f"the speaker has been gone for {outage.seconds:.0f} s")
+                return True  # stop trying: the session ends
+            if outage.refresh_due():  # a replugged USB speaker may be listed under a new number
+                speaker.stream.close()  # the failed stream must be closed before PortAudio starts again
+                portaudio.refresh()
+            with portaudio.LOCK:
+                return speaker.reopen() or None
+
+        if keep_trying(attempt, self._stopped, retry_delays()) and not outage.hopeless():
             self._device_back("speaker")
+
+    def _device_gone(self, why: str) -> None:
+        self.loop.post(lambda: self._end_unable(why))
 
 
 @contextmanager

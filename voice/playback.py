@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from voice import portaudio
 from voice.audio_in import OPENING_SECONDS
 from voice.errors import AudioDeviceError
 from voice.pcm import TARGET_RATE, Float, Pcm, StreamResampler, resample
@@ -161,19 +162,31 @@ class SpeakerStream:
     def _start(self, sd: Any, rate: int) -> None:
         self.rate = rate
         self._to_reference = None if rate == TARGET_RATE else StreamResampler(rate, TARGET_RATE)
-        self._stream = sd.OutputStream(
-            samplerate=rate, blocksize=block_frames(rate), channels=1, dtype="float32",
-            device=self._device, latency=LATENCY, callback=self._callback, finished_callback=self._finished,
-        )
-        self._opened_at = self._last_callback = time.monotonic()
-        self._stream.start()
+        with portaudio.LOCK:
+            stream = sd.OutputStream(
+                samplerate=rate, blocksize=block_frames(rate), channels=1, dtype="float32",
+                device=self._device, latency=LATENCY, callback=self._callback,
+                finished_callback=self._finished,
+            )
+            portaudio.STREAMS.opened()
+            self._opened_at = self._last_callback = time.monotonic()
+            try:
+                stream.start()
+            except BaseException:
+                stream.close()
+                portaudio.STREAMS.closed()
+                raise
+            self._stream = stream
 
     def close(self) -> None:
         """Stop and close the device (nothing is reported for what was still queued)."""
         stream, self._stream = self._stream, None
         if stream is not None:
-            stream.abort()
-            stream.close()
+            try:
+                stream.abort()
+            finally:
+                stream.close()  # never raises; the stream is closed after it
+                portaudio.STREAMS.closed()
 
     @property
     def busy(self) -> bool:
