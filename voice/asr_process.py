@@ -26,15 +26,12 @@ from voice.content import Content
 from voice.engines import open_recognizer
 from voice.errors import CoachError, ModelError
 from voice.pcm import TARGET_RATE
-from voice.worker_link import HUNG_SECONDS, TimedSender
+from voice.worker_link import Liveness, TimedSender
 
 log = logging.getLogger(__name__)
 
 START_SECONDS = 60.0
 """Longest wait for the worker to load its model."""
-REPLY_SECONDS_PER_SECOND = 0.5
-"""Longest wait for a decode, beyond ``HUNG_SECONDS``, per second of the utterance's audio; a worker
-that takes longer is taken for hung and replaced."""
 PING_SECONDS = 0.5
 """How often a worker with nothing to do is asked whether it is still there."""
 REPLAY_BYTES = 10 * TARGET_RATE * 2
@@ -127,6 +124,7 @@ class RecognizerProcess:
         self._backoff = backoff or Backoff()
         self._deaf = self._given_up = False
         self._ping_sent: float | None = None
+        self._liveness = Liveness(None)
         self._last_answer = time.monotonic()
         self._utterance: list[bytes] = []
         self._kept = 0
@@ -173,6 +171,7 @@ class RecognizerProcess:
             raise first from None
         assert isinstance(first, Ready)
         self._sender = TimedSender(ours)
+        self._liveness = Liveness(process.pid)
         self._ping_sent, self._last_answer = None, time.monotonic()
         return first
 
@@ -222,7 +221,7 @@ class RecognizerProcess:
             return
         self._take_answers()
         now = time.monotonic()
-        if self._ping_sent is not None and now - self._ping_sent > HUNG_SECONDS:
+        if self._ping_sent is not None and self._liveness.stuck(now - self._ping_sent):
             self._replace("it does not answer")
         elif self._ping_sent is None and now - self._last_answer >= PING_SECONDS and self._send(Op.PING):
             self._ping_sent = now
@@ -230,6 +229,14 @@ class RecognizerProcess:
             self._replace("it stopped")
         else:
             self._backoff.working()
+
+    def _wait_for_transcript(self) -> Transcript | None:
+        """The decode's result; None when the worker stays silent and is stuck (see ``Liveness``)."""
+        asked = time.monotonic()
+        while (reply := self._take_answers(0.1)) is None:
+            if self._connection is None or self._liveness.stuck(time.monotonic() - asked):
+                return None
+        return reply
 
     def _take_answers(self, wait: float = 0.0) -> Transcript | None:
         """Read what the worker sent (pongs, a transcript), waiting up to ``wait`` for a transcript."""
@@ -259,11 +266,10 @@ class RecognizerProcess:
 
     def final(self) -> Transcript:
         """Decode the utterance in the worker (again in a replacement if it fails); waiting frees the GIL."""
-        limit = HUNG_SECONDS + REPLY_SECONDS_PER_SECOND * self._kept / 2 / TARGET_RATE
         for _ in range(2):
             if not self._send(Op.FINAL):
                 continue
-            reply = self._take_answers(limit)
+            reply = self._wait_for_transcript()
             if reply is not None:
                 self._utterance, self._kept = [], 0
                 return reply

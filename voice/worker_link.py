@@ -14,7 +14,7 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 HUNG_SECONDS = 2.0
-"""A worker that takes no message, or answers no ping, for this long is hung."""
+"""A worker that takes no message, or answers nothing, for this long while using no processor time is hung."""
 QUEUE_MESSAGES = 500
 """Messages waiting to be sent (10 s of 20 ms audio blocks) before the worker counts as hung."""
 
@@ -68,3 +68,39 @@ class TimedSender:
                 return
             finally:
                 self._since = None
+
+
+BUSY_SECONDS = 15.0
+"""Longest a worker that is using the processor may stay silent (a decode on a loaded machine)."""
+
+
+def _processor_ticks(pid: int) -> tuple[int, str] | None:
+    """The process's processor time in clock ticks and its state letter, or None without /proc."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return int(fields[11]) + int(fields[12]), fields[0]
+
+
+class Liveness:
+    """Tells a worker that is silent because it is busy (using the processor) from one that is stuck
+    (paused, or waiting for something that never comes)."""
+
+    def __init__(self, pid: int | None) -> None:
+        self._pid = pid
+        self._ticks: int | None = None
+        self._moved = time.monotonic()
+
+    def stuck(self, silent_for: float) -> bool:
+        """Whether a worker silent for ``silent_for`` seconds should be taken for hung."""
+        if silent_for <= HUNG_SECONDS:
+            return False
+        seen = None if self._pid is None else _processor_ticks(self._pid)
+        if seen is None or seen[1] in "Tt":  # no way to tell (go by the silence), or paused by a signal
+            return True
+        now = time.monotonic()
+        if seen[0] != self._ticks:
+            self._ticks, self._moved = seen[0], now
+        return now - self._moved > HUNG_SECONDS or silent_for > BUSY_SECONDS
