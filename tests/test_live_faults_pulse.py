@@ -80,19 +80,36 @@ def all_devices_back(coach: LiveCoach, after: float) -> Event:
     raise AssertionError(f"the devices did not come back: {coach.events()[-12:]}; {coach.stderr_so_far()}")
 
 
+def wait_until_quiet(coach: LiveCoach, seconds: float = 1.0, timeout: float = 40) -> float:
+    """Wait until the coach has said nothing for ``seconds``; the log's time then."""
+
+    def last_talk() -> Event | None:
+        talk = [e for e in coach.events() if e["type"] in ("say", "said")]
+        return talk[-1] if talk else None
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        before = last_talk()
+        if before is not None and before["type"] == "said":
+            time.sleep(seconds)
+            if last_talk() == before:
+                return float(coach.events()[-1]["t"])
+        time.sleep(0.05)
+    raise AssertionError(f"the coach never fell silent: {coach.events()[-12:]}")
+
+
 def person_stops(coach: LiveCoach, after: float) -> None:
-    """Between two counts the person says "stop" (again if it was misheard, as a person would); it is
-    heard and counting ends."""
+    """When the coach falls silent the person says "stop" (again if it was misheard, as a person
+    would); it is heard and counting ends."""
     heard = None
     for _ in range(2):
-        count = coach.wait_for(lambda e: e["type"] == "count", 30, after)
-        coach.wait_for(lambda e: e["type"] == "said", 5, count["t"])
+        quiet = wait_until_quiet(coach)
         coach.speak("stop")
         try:
-            heard = coach.wait_for(lambda e: e["type"] == "heard" and e["intent"] == "stop", 8, count["t"])
+            heard = coach.wait_for(lambda e: e["type"] == "heard" and e["intent"] == "stop", 8, quiet - 0.01)
             break
         except AssertionError:
-            after = count["t"]
+            continue
     assert heard is not None, coach.stderr_so_far()
     coach.none_for(lambda e: e["type"] == "count", 4, heard["t"])
     assert coach.finish()[0] == 0
