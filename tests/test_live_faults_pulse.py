@@ -118,10 +118,10 @@ def person_stops(coach: LiveCoach, after: float) -> None:
 def test_a_hung_recogniser_pauses_the_hold_which_goes_on_once_a_new_one_hears(coach: LiveCoach) -> None:
     first = reach_a_hold(coach)
     hung = worker_pid(coach)
-    os.kill(hung, signal.SIGSTOP)
     stopped_at = coach.events()[-1]["t"]
+    os.kill(hung, signal.SIGSTOP)
     lost = coach.wait_for(is_notice("hearing lost"), 10, stopped_at)
-    assert lost["t"] - stopped_at <= 3.0  # 2 s without an answer, a ping's interval, a block
+    assert lost["t"] - stopped_at <= 3.5  # 2 s silent, a ping's interval, a block; the pause came ~0.4 s after
     coach.wait_for(lambda e: e["type"] == "state" and e["state"] == "paused", 5, lost["t"] - 0.01)
     coach.wait_for(lambda e: e["type"] == "say" and e["text"].startswith("I can't hear you"), 10, lost["t"])
     back = coach.wait_for(is_notice("hearing back"), 60, lost["t"])
@@ -132,8 +132,8 @@ def test_a_hung_recogniser_pauses_the_hold_which_goes_on_once_a_new_one_hears(co
 
 def test_stop_said_just_as_the_recogniser_is_killed_still_stops(coach: LiveCoach) -> None:
     reach_a_hold(coach)
-    os.kill(worker_pid(coach), signal.SIGKILL)
     killed_at = coach.events()[-1]["t"]
+    os.kill(worker_pid(coach), signal.SIGKILL)
     coach.speak("stop")
     heard = coach.wait_for(lambda e: e["type"] == "heard" and e["intent"] == "stop", 30, killed_at)
     coach.none_for(lambda e: e["type"] == "count", 4, heard["t"])
@@ -157,14 +157,14 @@ def restore_sink(sink: PulseSink) -> None:
 def test_the_sound_card_removed_and_restored_mid_hold(coach: LiveCoach) -> None:
     first = reach_a_hold(coach)
     sink = coach.sink
+    removed_at = coach.events()[-1]["t"]
     sink.pactl("unload-module", "module-always-sink")  # else PulseAudio moves the streams to a dummy
     sink.pactl("unload-module", null_sink_module(sink))
-    removed_at = coach.events()[-1]["t"]
     lost = coach.wait_for(is_notice("device lost"), 15, removed_at)
-    coach.wait_for(lambda e: e["type"] == "state" and e["state"] == "paused", 5, lost["t"] - 0.01)
+    coach.wait_for(lambda e: e["type"] == "state" and e["state"] == "paused", 5, removed_at)
     time.sleep(4)  # gone longer than the 3 s after which the device list is read again
     restore_sink(sink)
-    back = all_devices_back(coach, lost["t"] - 0.01)
+    back = all_devices_back(coach, lost["t"] - 0.5)
     coach.speak("resume")
     resumes_with_the_remaining_time(coach, first, back["t"])
     person_stops(coach, back["t"])
@@ -173,9 +173,10 @@ def test_the_sound_card_removed_and_restored_mid_hold(coach: LiveCoach) -> None:
 def test_the_sound_server_restarted_mid_hold(coach: LiveCoach) -> None:
     first = reach_a_hold(coach)
     sink = coach.sink
-    _stop_server(sink.runtime_dir)
     gone_at = coach.events()[-1]["t"]
+    _stop_server(sink.runtime_dir)
     lost = coach.wait_for(is_notice("device lost"), 15, gone_at)
+    coach.wait_for(lambda e: e["type"] == "state" and e["state"] == "paused", 5, gone_at)
     subprocess.run(
         ["pulseaudio", "-D", "--exit-idle-time=-1", "-n", "--load=module-native-protocol-unix",
          f"--load=module-null-sink sink_name={sink.sink}", "--load=module-always-sink"],
@@ -184,7 +185,7 @@ def test_the_sound_server_restarted_mid_hold(coach: LiveCoach) -> None:
     _wait_for_server(sink.env)
     sink.pactl("set-default-sink", sink.sink)
     sink.pactl("set-default-source", sink.monitor)
-    back = all_devices_back(coach, lost["t"] - 0.01)
+    back = all_devices_back(coach, lost["t"] - 0.5)
     coach.speak("resume")
     resumes_with_the_remaining_time(coach, first, back["t"])
     person_stops(coach, back["t"])
