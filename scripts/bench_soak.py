@@ -249,11 +249,11 @@ def report(samples: list[tuple[float, dict[str, dict[str, float]]]], warm_up: fl
         if not series:
             continue
         after = [(t, s) for t, s in series if t >= warm_up] or series
-        first, last = series[0][1], series[-1][1]
+        first, last = after[0][1], after[-1][1]
         busy = (last["cpu"] - first["cpu"]) / max(1.0, series[-1][0] - series[0][0]) * 100
         rss_slope = slope_per_hour([(t, s["rss"]) for t, s in after])
         pss_slope = slope_per_hour([(t, s["pss"]) for t, s in after])
-        print(f"{who}: RSS {first['rss'] / 1024:.1f} -> {last['rss'] / 1024:.1f} MB, slope after warm-up "
+        print(f"{who} (after warm-up): RSS {first['rss'] / 1024:.1f} -> {last['rss'] / 1024:.1f} MB, slope "
               f"{rss_slope:+.2f} MB/h; PSS {first['pss'] / 1024:.1f} -> {last['pss'] / 1024:.1f} MB, slope "
               f"{pss_slope:+.2f} MB/h; CPU {busy:.1f} %; "
               f"threads {first['threads']:.0f} -> {last['threads']:.0f} "
@@ -345,8 +345,11 @@ def main() -> int:
     data_rate = (last["data"] - first["data"]) / 1024 / hours
     print(f"event log {last['log'] / 1024:.0f} KiB ({log_rate:.0f} KiB/h); "
           f"history folder {last['data'] / 1024:.0f} KiB ({data_rate:.0f} KiB/h)")
-    tracebacks = coach.stderr.read_text(errors="replace").count("Traceback")
-    print(f"tracebacks in the coach's log {tracebacks}")
+    stderr = coach.stderr.read_text(errors="replace")
+    alsa = sum(len(line) + 1 for line in stderr.splitlines() if "ALSA" in line)
+    restarts = stderr.count("recogniser restarted")
+    print(f"coach's log (stderr) {len(stderr) / 1024:.0f} KiB, of it ALSA's own messages {alsa / 1024:.0f} "
+          f"KiB; tracebacks {stderr.count('Traceback')}; recogniser restarts {restarts}")
     if args.keep:
         shutil.copytree(folder, args.keep, dirs_exist_ok=True)
     shutil.rmtree(folder, ignore_errors=True)
