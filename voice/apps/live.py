@@ -5,15 +5,18 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO
 
 from voice.apps.config import voice_keeper
+from voice.audio import portaudio
 from voice.audio.echo_canceller import ReferenceBuffer
 from voice.audio.microphone import Microphone, find_device
+from voice.audio.portaudio import Outage, Patience
 from voice.audio.speaker import SoundDeviceOutput, open_output
 from voice.clock import Clock, MonotonicClock
 from voice.coach.actions import EventLog, Say
@@ -38,7 +41,7 @@ from voice.listening.listener import (
 from voice.listening.models import ENGLISH
 from voice.listening.recognizer import POCKETSPHINX, ListenSettings, Recognizer
 from voice.listening.self_hearing import SelfHearingGuard
-from voice.listening.worker import RecognizerProcess
+from voice.listening.worker import RecognizerProcess, WorkerHooks
 from voice.speech.output import OpenSpeaker, Voice, open_voice
 from voice.speech.silent import speaking_time
 from voice.speech.synthesis import SpeechSettings, Synthesizer
@@ -62,7 +65,12 @@ class LiveSettings:
     """Where the session is recorded, or None."""
     state_file: Path | None = None
     """Where spoken rate and volume changes are kept for the next session; None to keep nothing."""
+    patience: Patience = field(default_factory=Patience)
+    """How long a lost microphone or speaker is waited for before the session ends with status 1."""
 
+
+GIVE_UP_SPEECH_SECONDS = 15.0
+"""Longest the coach takes to say it is giving up before the session ends anyway."""
 
 class Ears:
     """Decides what a decoded utterance means, knowing what the coach was saying at the time."""
@@ -148,7 +156,7 @@ class LiveSession:
         self, content: Content, settings: LiveSettings, recognizer: Recognizer,
         source: Callable[[], AudioSource], events: IO[str] | None, printed: IO[str] | None,
         clock: Clock | None = None, speaker: OpenSpeaker = open_output,
-        synthesizer: Callable[[SpeechSettings], Synthesizer] = Synthesizer,
+        synthesizer: Callable[[SpeechSettings], Synthesizer] | None = None,
     ) -> None:
         """``clock``, ``speaker`` (opens the output) and ``synthesizer`` default to the real ones."""
         self.clock = clock or MonotonicClock()
@@ -167,7 +175,7 @@ class LiveSession:
         heard_by = GuardedListener(self.session, self.guard, self.clock, self._length)
         self.voice: Voice = open_voice(
             settings.speech, settings.output_device, heard_by, self.loop.post, self.clock,
-            reference, on_lost=self._speaker_lost, open_speaker=speaker, make_synthesizer=synthesizer,
+            reference, on_lost=self._speaker_lost, open_speaker=speaker, make_synthesizer=synthesizer or Synthesizer,
         )
         self.session.attach(self.voice.port)
         if self.voice.timed is not None:
@@ -178,9 +186,14 @@ class LiveSession:
             phrases_to_prepare(content, settings.coach.cadence, settings.coach.switch_seconds),
             settings.coach.rate,
         )
-        hooks = ListenerHooks(heard=self._heard, lost=self._mic_lost, back=self._device_back)
-        self.listener = Listener(source, recognizer, self.clock, hooks, reference)
+        hooks = ListenerHooks(self._heard, self._mic_lost, self._device_back, self._device_gone)
+        self.patience = settings.patience
+        self.listener = Listener(source, recognizer, self.clock, hooks, reference, patience=self.patience)
         self._stopped = threading.Event()
+        self.status = 0
+        """The exit status ``run`` returns: not 0 once hearing cannot be restored."""
+        if isinstance(recognizer, RecognizerProcess):
+            recognizer.watch(WorkerHooks(self._deaf, self._hearing, self._gave_up))
 
     def run(self, source: AudioSource | None = None) -> int:
         """Greet, listen and coach until stopped (``stop``, SIGTERM or Ctrl-C); returns the exit status.
@@ -191,13 +204,13 @@ class LiveSession:
         self.listener.start(source or self.listener.open_first())
         log.info("ready to listen")
         try:
-            with _stop_on_sigterm(self.stop):
+            with _stop_on_sigterm(self.loop.interrupt):
                 self.loop.run()
         except KeyboardInterrupt:
             log.info("stopped")
         finally:
             self.close()
-        return 0
+        return self.status
 
     def stop(self) -> None:
         """End the session from any thread: speech is cut at once, then the loop returns."""
@@ -207,6 +220,7 @@ class LiveSession:
 
     def close(self) -> None:
         """Stop listening and release the devices (speech is cut first, so nothing is left half said)."""
+        self._stopped.set()
         self.listener.stop()
         if self.voice.speech is not None:
             self.voice.speech.cut()
@@ -245,17 +259,62 @@ class LiveSession:
         self.session.notice(f"device back ({name})")
         self.session.device_back(name)
 
+    def _deaf(self, why: str) -> None:
+        self.loop.post(lambda: self._hearing_lost(why))
+
+    def _hearing_lost(self, why: str) -> None:
+        self.session.notice(f"hearing lost (recogniser: {why})")
+        self.session.hearing_lost()
+
+    def _hearing(self) -> None:
+        self.loop.post(self._hearing_back)
+
+    def _hearing_back(self) -> None:
+        self.session.notice("hearing back")
+        self.session.hearing_back()
+
+    def _gave_up(self, why: str) -> None:
+        self.loop.post(lambda: self._end_unable(f"the speech recogniser cannot be restarted: {why}"))
+
+    def _end_unable(self, why: str) -> None:
+        """Say so, stop the exercise and end with a non-zero status (a service manager restarts it)."""
+        log.error("%s; ending the session", why)
+        self.session.notice(f"giving up ({why})")
+        self.session.hearing_failed()
+        self.status = 1
+        speech = self.voice.speech
+        ends = time.monotonic() + GIVE_UP_SPEECH_SECONDS
+        self.loop.stop_when(lambda: time.monotonic() > ends or speech is None or not speech.busy)
+
     def _retry_speaker(self) -> None:
         speaker = self.voice.speaker
         if not isinstance(speaker, SoundDeviceOutput):
             return
-        if keep_trying(lambda: speaker.reopen() or None, self._stopped, retry_delays()):
+        outage = Outage(self.patience)
+
+        def attempt() -> bool | None:
+            if outage.hopeless():
+                self._device_gone(f"the speaker has been gone for {outage.seconds:.0f} s")
+                return True  # stop trying: the session ends
+            if outage.refresh_due():  # a replugged USB speaker may be listed under a new number
+                speaker.stream.close()  # the failed stream must be closed before PortAudio starts again
+                portaudio.refresh()
+            with portaudio.LOCK:
+                return speaker.reopen() or None
+
+        if keep_trying(attempt, self._stopped, retry_delays()) and not outage.hopeless():
             self._device_back("speaker")
+
+    def _device_gone(self, why: str) -> None:
+        self.loop.post(lambda: self._end_unable(why))
 
 
 @contextmanager
 def _stop_on_sigterm(stop: Callable[[], None]) -> Iterator[None]:
-    """SIGTERM ends the session like Ctrl-C does (only the main thread may install handlers)."""
+    """SIGTERM ends the session like Ctrl-C does (only the main thread may install handlers).
+
+    ``stop`` runs inside the signal handler, between any two bytecodes of the main thread, perhaps
+    while it holds a queue's lock: it must only set a flag (``RealtimeLoop.interrupt``)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
+from voice.audio import portaudio
 from voice.errors import AudioDeviceError
 from voice.pcm import TARGET_RATE, PcmConverter
 
@@ -154,15 +155,18 @@ class Microphone:
         """Open the device and start capturing."""
         sd = _sounddevice()
         try:
-            self._stream = sd.RawInputStream(
-                samplerate=self.rate,
-                blocksize=self._block,
-                device=None if self.device is None else self.device.index,
-                channels=self.channels,
-                dtype="int16",
-                callback=self._callback,
-            )
-            self._stream.start()
+            with portaudio.LOCK:
+                stream = sd.RawInputStream(
+                    samplerate=self.rate,
+                    blocksize=self._block,
+                    device=None if self.device is None else self.device.index,
+                    channels=self.channels,
+                    dtype="int16",
+                    callback=self._callback,
+                )
+                portaudio.STREAMS.opened()
+                self._stream = stream
+                stream.start()
             self._last_block = time.monotonic() + OPENING_SECONDS
         except (sd.PortAudioError, ValueError) as error:
             raise AudioDeviceError(f"cannot open input device {self.name}: {error}") from None
@@ -192,8 +196,11 @@ class Microphone:
         """Stop capturing and close the device."""
         if self._stream is not None:
             stream, self._stream = self._stream, None
-            stream.stop()
-            stream.close()
+            try:
+                stream.stop()
+            finally:
+                stream.close()  # never raises; the stream is closed after it
+                portaudio.STREAMS.closed()
 
     def __enter__(self) -> Microphone:
         self.start()

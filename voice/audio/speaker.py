@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from voice.audio import portaudio
 from voice.audio.microphone import OPENING_SECONDS
 from voice.errors import AudioDeviceError
 from voice.pcm import TARGET_RATE, Float, Pcm, StreamResampler, resample
@@ -161,19 +162,31 @@ class SpeakerStream:
     def _start(self, sd: Any, rate: int) -> None:
         self.rate = rate
         self._to_reference = None if rate == TARGET_RATE else StreamResampler(rate, TARGET_RATE)
-        self._stream = sd.OutputStream(
-            samplerate=rate, blocksize=block_frames(rate), channels=1, dtype="float32",
-            device=self._device, latency=LATENCY, callback=self._callback, finished_callback=self._finished,
-        )
-        self._opened_at = self._last_callback = time.monotonic()
-        self._stream.start()
+        with portaudio.LOCK:
+            stream = sd.OutputStream(
+                samplerate=rate, blocksize=block_frames(rate), channels=1, dtype="float32",
+                device=self._device, latency=LATENCY, callback=self._callback,
+                finished_callback=self._finished,
+            )
+            portaudio.STREAMS.opened()
+            self._opened_at = self._last_callback = time.monotonic()
+            try:
+                stream.start()
+            except BaseException:
+                stream.close()
+                portaudio.STREAMS.closed()
+                raise
+            self._stream = stream
 
     def close(self) -> None:
         """Stop and close the device (nothing is reported for what was still queued)."""
         stream, self._stream = self._stream, None
         if stream is not None:
-            stream.abort()
-            stream.close()
+            try:
+                stream.abort()
+            finally:
+                stream.close()  # never raises; the stream is closed after it
+                portaudio.STREAMS.closed()
 
     @property
     def busy(self) -> bool:
@@ -324,6 +337,7 @@ class SoundDeviceOutput:
         self._device = device
         self._reference = reference
         self._on_lost = on_lost
+        self._failing = threading.Lock()  # the audio thread and the loop's stall check may both report
         self.stream = SpeakerStream(device, reference, on_error=self._failed)
         self.stream.open()
         self._fallback: NullOutput | None = None
@@ -369,7 +383,8 @@ class SoundDeviceOutput:
         except AudioDeviceError as error:
             log.debug("speaker not back yet: %s", error)
             return False
-        fallback, self._fallback, self.stream = self._fallback, None, stream
+        with self._failing:
+            fallback, self._fallback, self.stream = self._fallback, None, stream
         fallback.cut()
         fallback.close()
         return True
@@ -380,10 +395,11 @@ class SoundDeviceOutput:
             self._failed("it stopped taking audio")
 
     def _failed(self, reason: str) -> None:
-        if self._fallback is not None:
-            return
+        with self._failing:
+            if self._fallback is not None:
+                return
+            self._fallback = NullOutput()
         log.error("The speaker stopped (%s); continuing without sound.", reason)
-        self._fallback = NullOutput()
         self.stream.abandon()
         if self._on_lost is not None:
             self._on_lost(reason)

@@ -73,11 +73,14 @@ class Coach(Walk):
         return self._flush()
 
     def on_speech_done(self, utterance: int, interrupted: bool) -> list[Action]:
-        """An utterance finished playing (or was cut)."""
+        """An utterance finished playing (or was cut).
+
+        The coach's own cuts forget what it awaited; anything else that cuts the awaited words (a
+        failing speaker) must not leave the coach waiting with no timer set, so it goes on."""
         if utterance == self._awaiting:
             self._awaiting = None
             then, self._after_speech = self._after_speech, None
-            if then and not interrupted:
+            if then:
                 then()
         return self._flush()
 
@@ -100,6 +103,33 @@ class Coach(Walk):
     def on_device_back(self, device: str) -> list[Action]:
         """A failed device works again: say so; the person resumes when ready."""
         self._say(self._content.lines.device_back.format(device=device), "cue")
+        return self._flush()
+
+    def on_hearing_lost(self) -> list[Action]:
+        """The recogniser failed, so "stop" and "ouch" cannot be heard: hold everything and say so."""
+        if self.state in ACTIVE_STATES:
+            self._freeze()
+            self._set_state(State.PAUSED)
+            self._deaf_pause = True
+        self._say(self._content.lines.cannot_hear, "safety")
+        return self._flush()
+
+    def on_hearing_back(self) -> list[Action]:
+        """The recogniser works again: a pause it caused ends (a hold goes on with its remaining time)."""
+        if self._deaf_pause and self.state is State.PAUSED and self._awaiting is None:
+            self._cut()  # whatever is left of "I can't hear you"
+            self._unfreeze()
+        else:
+            self._say(self._content.lines.hearing_back, "cue")
+        self._deaf_pause = False
+        return self._flush()
+
+    def on_hearing_failed(self) -> list[Action]:
+        """The recogniser cannot be restarted: stop the exercise and say so."""
+        self._cut()
+        self._say(self._content.lines.hearing_failed, "safety")
+        self._items, self._index, self._queue = [], 0, []
+        self._set_state(State.STOPPED)
         return self._flush()
 
     @property

@@ -33,6 +33,7 @@ class RealtimeLoop:
         self._timed = timed or []
         self._inbox: queue.Queue[Callable[[], None]] = queue.Queue()
         self._running = False
+        self._interrupted = False
         self._done_when: Callable[[], bool] | None = None
 
     def add_timed(self, timed: Timed) -> None:
@@ -47,6 +48,10 @@ class RealtimeLoop:
         """Ask the loop to return (callable from any thread)."""
         self.post(self._halt)
 
+    def interrupt(self) -> None:
+        """Ask the loop to return; safe in a signal handler (it only sets a flag, seen within a wake-up)."""
+        self._interrupted = True
+
     def stop_when(self, done: Callable[[], bool]) -> None:
         """Return once ``done()`` holds (checked on the loop's thread after each wake-up)."""
         self.post(lambda: setattr(self, "_done_when", done))
@@ -57,7 +62,7 @@ class RealtimeLoop:
     def run(self) -> None:
         """Serve posted work and timers until ``stop``."""
         self._running = True
-        while self._running:
+        while self._running and not self._interrupted:
             try:
                 work = self._inbox.get(timeout=self._sleep_time())
             except queue.Empty:
@@ -69,6 +74,7 @@ class RealtimeLoop:
             self._session.tick()
             if self._done_when is not None and self._done_when():
                 self._running = False
+        self._interrupted = False
 
     def _sleep_time(self) -> float:
         deadlines = [self._session.coach.deadline, *(timed.deadline for timed in self._timed)]

@@ -110,6 +110,18 @@ class Session:
         """A failed device works again."""
         self._run(self.coach.on_device_back(device))
 
+    def hearing_lost(self) -> None:
+        """The recogniser failed: the coach pauses and says it cannot hear for a moment."""
+        self._run(self.coach.on_hearing_lost())
+
+    def hearing_back(self) -> None:
+        """The recogniser works again: a pause it caused ends."""
+        self._run(self.coach.on_hearing_back())
+
+    def hearing_failed(self) -> None:
+        """The recogniser cannot be restarted: the coach says so and stops the exercise."""
+        self._run(self.coach.on_hearing_failed())
+
     def cut_speech(self) -> None:
         """Silence the coach at once (the session is ending)."""
         if self._speech is not None:

@@ -252,6 +252,9 @@ class Lines:
     faster: str
     rate_limit: str
     device_back: str
+    cannot_hear: str
+    hearing_back: str
+    hearing_failed: str
     history_off: str
     week_empty: str
     week: str

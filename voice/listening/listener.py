@@ -10,9 +10,11 @@ from typing import Protocol, TypeVar
 
 import numpy as np
 
+from voice.audio import portaudio
 from voice.audio.echo_canceller import EchoCanceller, ReferenceBuffer, Samples
 from voice.audio.endpointer import Endpointer, EndpointSettings, Kind
 from voice.audio.frontend import SHIPPED_FRONT_END, FrontEnd
+from voice.audio.portaudio import Outage, Patience
 from voice.clock import Clock
 from voice.errors import AudioDeviceError
 from voice.listening.recognizer import Recognizer, Transcript
@@ -89,6 +91,8 @@ class ListenerHooks:
     """The microphone failed (with the reason); the listener keeps trying to reopen it."""
     back: Callable[[str], None]
     """The microphone works again (with its name)."""
+    gone: Callable[[str], None] | None = None
+    """The microphone has been gone longer than ``Patience.give_up_after`` (called once per outage)."""
 
 
 class Listener:
@@ -101,6 +105,7 @@ class Listener:
         self, open_source: Callable[[], AudioSource], recognizer: Recognizer, clock: Clock,
         hooks: ListenerHooks, reference: ReferenceBuffer | None = None,
         endpoint: EndpointSettings | None = None, delay: Callable[[int], float] | None = None,
+        patience: Patience | None = None,
     ) -> None:
         self._open_source = open_source
         self._recognizer = recognizer
@@ -109,6 +114,7 @@ class Listener:
         self._reference = reference
         self._endpoint = endpoint
         self._delay = delay or retry_delays()
+        self._patience = patience or Patience()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -141,18 +147,36 @@ class Listener:
             except AudioDeviceError as error:
                 log.warning("%s", error)
                 self._hooks.lost(str(error))
+            except Exception as error:  # a bug must not leave the coach deaf: log it, start afresh
+                log.exception("listening failed; opening the microphone again")
+                self._hooks.lost(f"listening failed: {error}")
             finally:
-                source.close()
+                _close_quietly(source)
             source = None
 
     def _reopen(self) -> AudioSource | None:
-        return keep_trying(self._try_open, self._stopping, self._delay)
+        outage = Outage(self._patience)
+        told: list[bool] = []
+
+        def attempt() -> AudioSource | None:
+            if outage.hopeless() and not told and self._hooks.gone is not None:
+                told.append(True)
+                self._hooks.gone(f"the microphone has been gone for {outage.seconds:.0f} s")
+            if outage.refresh_due():  # a replugged USB microphone may be listed under a new number
+                portaudio.refresh()
+            return self._try_open()
+
+        return keep_trying(attempt, self._stopping, self._delay)
 
     def _try_open(self) -> AudioSource | None:
         try:
-            return self.open_first()
+            with portaudio.LOCK:
+                return self.open_first()
         except AudioDeviceError as error:
             log.debug("microphone not back yet: %s", error)
+            return None
+        except Exception:
+            log.exception("the microphone could not be opened")
             return None
 
     def _listen(self, source: AudioSource) -> None:
@@ -160,8 +184,11 @@ class Listener:
         endpointer = Endpointer(self._endpoint)
         self._recognizer.reset()
         began: float | None = None
+        check = getattr(self._recognizer, "check", None)  # a recogniser in a worker process is watched
         while not self._stopping.is_set():
             block = source.read(0.25)
+            if check is not None:
+                check()
             if not block:
                 continue
             for event in endpointer.push(stream.clean(block)):
@@ -174,6 +201,13 @@ class Listener:
                 if event.kind is Kind.START:  # its audio starts with the pre-roll, before the speech
                     began = event.time + endpointer.settings.preroll
                 self._recognizer.accept(event.audio)
+
+
+def _close_quietly(source: AudioSource) -> None:
+    try:
+        source.close()
+    except Exception:
+        log.exception("the microphone did not close cleanly")
 
 
 class _Stream:

@@ -9,11 +9,12 @@ Decoding in a second process frees the GIL and puts the decoder on the other cor
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import multiprocessing
 import signal
-from dataclasses import dataclass
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from enum import Enum
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
@@ -21,15 +22,20 @@ from types import TracebackType
 
 from voice.content import Content
 from voice.errors import CoachError, ModelError
+from voice.listening.backoff import Backoff
 from voice.listening.engines import open_recognizer
 from voice.listening.recognizer import ListenSettings, Transcript
+from voice.listening.worker_link import Liveness, TimedSender
+from voice.pcm import SAMPLE_BYTES, TARGET_RATE
 
 log = logging.getLogger(__name__)
 
 START_SECONDS = 60.0
 """Longest wait for the worker to load its model."""
-REPLY_SECONDS = 10.0
-"""Longest wait for one decode; a worker that takes longer is taken for hung and replaced."""
+PING_SECONDS = 0.5
+"""How often a worker with nothing to do is asked whether it is still there."""
+REPLAY_BYTES = 10 * TARGET_RATE * SAMPLE_BYTES
+"""The current utterance's audio kept (10 s), to decode it again if its worker has to be replaced."""
 NOTHING = Transcript("", 0.0, 0.0)
 """What an utterance gives when the worker failed while decoding it."""
 
@@ -40,7 +46,13 @@ class Op(Enum):
     ACCEPT = "accept"
     FINAL = "final"
     RESET = "reset"
+    PING = "ping"
     CLOSE = "close"
+
+
+@dataclass(frozen=True)
+class Pong:
+    """The worker's answer to a ping."""
 
 
 @dataclass(frozen=True)
@@ -73,21 +85,54 @@ def _serve(connection: Connection, content: Content, settings: ListenSettings) -
             connection.send(recognizer.final())
         elif op is Op.RESET:
             recognizer.reset()
+        elif op is Op.PING:
+            connection.send(Pong())
         else:
             return
+
+
+def _nothing(*_: str) -> None:
+    """The default of each hook."""
+
+
+@dataclass(frozen=True)
+class WorkerHooks:
+    """What the recogniser reports about its worker (called on the caller's thread, the listener's)."""
+
+    deaf: Callable[[str], None] = field(default=_nothing)
+    """The worker failed (with why): nothing is heard until it is replaced."""
+    hearing: Callable[[], None] = field(default=_nothing)
+    """A replacement worker is running: hearing is back."""
+    gave_up: Callable[[str], None] = field(default=_nothing)
+    """Replacements kept failing (with the last error): hearing will not come back."""
 
 
 class RecognizerProcess:
     """The Recognizer contract, served by the chosen engine in a child process.
 
-    A worker that dies or hangs is replaced; the utterance it was decoding gives nothing."""
+    A worker that dies or hangs (takes no message, or answers no ping or decode, in time) is killed and
+    replaced, at once, then after waits of 1, 2, 4 ... s; the utterance it was decoding is decoded again
+    by its replacement. ``check`` must be called often (the listener does, every block)."""
 
-    def __init__(self, content: Content, settings: ListenSettings) -> None:
+    def __init__(self, content: Content, settings: ListenSettings, backoff: Backoff | None = None) -> None:
         self._content = content
         self._settings = settings
         self._process: BaseProcess | None = None
         self._connection: Connection | None = None
+        self._sender: TimedSender | None = None
+        self._hooks = WorkerHooks()
+        self._backoff = backoff or Backoff()
+        self._deaf = self._given_up = False
+        self._ping_sent: float | None = None
+        self._liveness = Liveness(None)
+        self._last_answer = time.monotonic()
+        self._utterance: list[bytes] = []
+        self._kept = 0
         self._ready = self._spawn()
+
+    def watch(self, hooks: WorkerHooks) -> None:
+        """Report the worker's failures and recoveries to ``hooks``."""
+        self._hooks = hooks
 
     @property
     def engine(self) -> str:
@@ -125,64 +170,140 @@ class RecognizerProcess:
             self.close()
             raise first from None
         assert isinstance(first, Ready)
+        self._sender = TimedSender(ours)
+        self._liveness = Liveness(process.pid)
+        self._ping_sent, self._last_answer = None, time.monotonic()
         return first
 
     def _send(self, op: Op, payload: bytes | None = None) -> bool:
-        """Whether the worker took the request; one that is gone is replaced."""
+        """Whether the worker took the request; one that is gone or hung is replaced."""
+        if self._sender is None:  # none running: deaf until a replacement is due and starts
+            return self._restart() and self._send(op, payload)
         # A send to a worker that has just died can still succeed, so ask the process itself.
-        if self._connection is not None and self._process is not None and self._process.is_alive():
-            try:
-                self._connection.send((op, payload))
-                return True
-            except (OSError, ValueError):
-                pass
-        self._replace("it stopped")
-        return False
+        alive = self._process is not None and self._process.is_alive()
+        if alive and self._sender.send((op, payload)) and not self._sender.hung:
+            return True
+        self._replace("it stopped" if not alive or self._sender.broken else "it hangs")
+        return self._sender is not None and self._sender.send((op, payload))
 
     def _replace(self, why: str) -> None:
         log.warning("speech recogniser restarted (%s)", why)
-        self.close()
+        self._kill()
+        if not self._deaf:
+            self._deaf = True
+            self._hooks.deaf(why)
+        self._restart()
+
+    def _restart(self) -> bool:
+        """Start a new worker if one is due; True when one runs (the current utterance is sent again)."""
+        if self._given_up or not self._backoff.due():
+            return False
+        self._backoff.attempt()
         try:
             self._ready = self._spawn()
         except CoachError as error:
             log.warning("%s", error)
+            if self._backoff.exhausted:
+                self._given_up = True
+                self._hooks.gave_up(str(error))
+            return False
+        assert self._sender is not None
+        for pcm in self._utterance:
+            self._sender.send((Op.ACCEPT, pcm))
+        self._deaf = False
+        self._hooks.hearing()
+        return True
 
-    def accept(self, pcm: bytes) -> None:
-        """Pass the next audio of the utterance on."""
-        self._send(Op.ACCEPT, pcm)
+    def check(self) -> None:
+        """Ping the worker now and then; replace it when it does not answer within ``HUNG_SECONDS``."""
+        if self._sender is None:
+            self._restart()
+            return
+        self._take_answers()
+        now = time.monotonic()
+        if self._ping_sent is not None and self._liveness.stuck(now - self._ping_sent):
+            self._replace("it does not answer")
+        elif self._ping_sent is None and now - self._last_answer >= PING_SECONDS and self._send(Op.PING):
+            self._ping_sent = now
+        elif self._process is not None and not self._process.is_alive():
+            self._replace("it stopped")
+        else:
+            self._backoff.working()
 
-    def reset(self) -> None:
-        """Drop the current utterance."""
-        self._send(Op.RESET)
+    def _wait_for_transcript(self) -> Transcript | None:
+        """The decode's result; None when the worker stays silent and is stuck (see ``Liveness``)."""
+        asked = time.monotonic()
+        while (reply := self._take_answers(0.1)) is None:
+            if self._connection is None or self._liveness.stuck(time.monotonic() - asked):
+                return None
+        return reply
 
-    def final(self) -> Transcript:
-        """Decode the utterance in the worker; the wait releases the GIL."""
-        if not self._send(Op.FINAL):
-            return NOTHING
-        assert self._connection is not None
+    def _take_answers(self, wait: float = 0.0) -> Transcript | None:
+        """Read what the worker sent (pongs, a transcript), waiting up to ``wait`` for a transcript."""
+        connection = self._connection
+        deadline = time.monotonic() + wait
         try:
-            if self._connection.poll(REPLY_SECONDS):
-                reply = self._connection.recv()
+            while connection is not None and connection.poll(max(0.0, deadline - time.monotonic())):
+                reply = connection.recv()
+                self._ping_sent, self._last_answer = None, time.monotonic()
                 if isinstance(reply, Transcript):
                     return reply
         except (EOFError, OSError):
             pass
-        self._replace("no answer")
+        return None
+
+    def accept(self, pcm: bytes) -> None:
+        """Pass the next audio of the utterance on."""
+        self._send(Op.ACCEPT, pcm)  # before keeping it: a replacement started here is sent what came before
+        if self._kept + len(pcm) <= REPLAY_BYTES:
+            self._utterance.append(pcm)
+            self._kept += len(pcm)
+
+    def reset(self) -> None:
+        """Drop the current utterance."""
+        self._utterance, self._kept = [], 0
+        self._send(Op.RESET)
+
+    def final(self) -> Transcript:
+        """Decode the utterance in the worker (again in a replacement if it fails); waiting frees the GIL."""
+        for _ in range(2):
+            if not self._send(Op.FINAL):
+                continue
+            reply = self._wait_for_transcript()
+            if reply is not None:
+                self._utterance, self._kept = [], 0
+                return reply
+            self._replace("no answer")
+        self._utterance, self._kept = [], 0
         return NOTHING
+
+    def _kill(self) -> None:
+        """End the worker at once (a hung one cannot be asked to close)."""
+        process, self._process = self._process, None
+        if process is not None:
+            process.kill()
+            process.join(1.0)
+        self._drop_connection()
+
+    def _drop_connection(self) -> None:
+        connection, sender = self._connection, self._sender
+        self._connection = self._sender = None
+        if sender is not None:
+            sender.close()
+        if connection is not None:
+            connection.close()
 
     def close(self) -> None:
         """Stop the worker."""
-        connection, process = self._connection, self._process
-        self._connection = self._process = None
-        if connection is not None:
-            with contextlib.suppress(OSError, ValueError):
-                connection.send((Op.CLOSE, None))
-            connection.close()
+        process, self._process = self._process, None
+        if self._sender is not None:
+            self._sender.send((Op.CLOSE, None))
         if process is not None:
             process.join(2.0)
             if process.is_alive():
                 process.kill()
                 process.join(1.0)
+        self._drop_connection()
 
     def __enter__(self) -> RecognizerProcess:
         return self

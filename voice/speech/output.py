@@ -24,6 +24,8 @@ log = logging.getLogger(__name__)
 Post = Callable[[Callable[[], None]], None]
 OpenSpeaker = Callable[[str | int | None, Reference | None, Callable[[str], None] | None], AudioOutput]
 """Opens the speaker (device, echo reference, what to call when it is lost); ``open_output`` by default."""
+Failed = Callable[[SpeechError], None]
+"""Told instead of ``on_done`` when an utterance could not be rendered (it never starts)."""
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,7 @@ class _Utterance:
     on_start: Start | None
     generation: int
     volume: float
+    on_failed: Failed | None = None
 
 
 def at_volume(pcm: Pcm, volume: float) -> Pcm:
@@ -61,11 +64,14 @@ class SpeechOut:
 
     def say(
         self, text: str, rate: int | None = None, on_done: Done | None = None, on_start: Start | None = None,
-        volume: float = 1.0,
+        volume: float = 1.0, on_failed: Failed | None = None,
     ) -> None:
-        """Queue an utterance; returns at once. ``on_done(interrupted)`` is called exactly once."""
+        """Queue an utterance; returns at once. ``on_done(interrupted)`` is called exactly once, unless
+        it cannot be rendered and ``on_failed`` is given: then ``on_failed`` is called instead."""
         with self._lock:
-            utterance = _Utterance(text, rate, on_done or _ignore, on_start, self._generation, volume)
+            utterance = _Utterance(
+                text, rate, on_done or _ignore, on_start, self._generation, volume, on_failed
+            )
             pcm = None if self._waiting else self.synthesizer.cached(text, rate)
             if pcm is not None:  # nothing ahead of it is still being rendered: straight to the speaker
                 self.output.play(at_volume(pcm, volume), utterance.on_done, on_start)
@@ -102,24 +108,29 @@ class SpeechOut:
 
     def _serve(self) -> None:
         while (utterance := self._queue.get()) is not None:
-            pcm = None
+            pcm = failure = None
             if utterance.generation == self._generation:
                 try:
                     pcm = self.synthesizer.synthesize(utterance.text, utterance.rate)
                 except SpeechError as error:
                     log.error("Cannot say %r: %s", utterance.text, error)
+                    failure = error
             with self._lock:
                 self._waiting -= 1
                 if pcm is not None and utterance.generation == self._generation:
                     self.output.play(at_volume(pcm, utterance.volume), utterance.on_done, utterance.on_start)
                     continue
-            utterance.on_done(True)
+            if failure is not None and utterance.on_failed is not None:
+                utterance.on_failed(failure)
+            else:
+                utterance.on_done(True)
 
 
 class SessionSpeech:
     """The session's SpeechPort on a SpeechOut: start and end reports go back through ``post``.
 
     Only utterances that started playing are reported; ones dropped by a cut before starting are not.
+    One that cannot be rendered is reported as said at once (its words were printed), so the coach goes on.
     """
 
     def __init__(self, speech: SpeechOut, listener: SpeechListener, post: Post) -> None:
@@ -141,7 +152,15 @@ class SessionSpeech:
             if started.is_set():
                 self._post(lambda: self._listener.speech_finished(say, interrupted))
 
-        self._speech.say(say.text, say.rate, on_done, on_start, say.volume)
+        def on_failed(error: SpeechError) -> None:
+            # The words are already printed; reporting them as said lets the coach go on (its timers).
+            self._post(lambda: self._said_silently(say))
+
+        self._speech.say(say.text, say.rate, on_done, on_start, say.volume, on_failed)
+
+    def _said_silently(self, say: Say) -> None:
+        self._listener.speech_started(say)
+        self._listener.speech_finished(say, False)
 
     def cut(self) -> None:
         """Stop speaking and drop the queue."""

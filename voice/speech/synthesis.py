@@ -339,9 +339,13 @@ class Synthesizer:
         return self._render_and_store(key)
 
     def warm_up(self, texts: Iterable[str], rate: int | None = None) -> None:
-        """Render phrases ahead of time so they play without delay."""
+        """Render phrases ahead of time so they play without delay (one that fails is rendered, or
+        reported, again when it is said)."""
         for text in texts:
-            self.synthesize(text, rate)
+            try:
+                self.synthesize(text, rate)
+            except SpeechError as error:
+                log.warning("Cannot prepare %r: %s", text, error)
 
     def _render_and_store(self, key: CacheKey) -> Pcm:
         result = self._pending[key]
