@@ -175,7 +175,8 @@ class LiveSession:
         heard_by = GuardedListener(self.session, self.guard, self.clock, self._length)
         self.voice: Voice = open_voice(
             settings.speech, settings.output_device, heard_by, self.loop.post, self.clock,
-            reference, on_lost=self._speaker_lost, open_speaker=speaker, make_synthesizer=synthesizer or Synthesizer,
+            reference, on_lost=self._speaker_lost, open_speaker=speaker,
+            make_synthesizer=synthesizer or Synthesizer,
         )
         self.session.attach(self.voice.port)
         if self.voice.timed is not None:
