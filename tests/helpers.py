@@ -72,8 +72,10 @@ seconds = 20
 
 
 def add_calf(content_dir: Path) -> None:
-    """Add a sixth exercise file to a content folder."""
+    """Add a sixth exercise file to a content folder, its short commands near an urgent word reviewed
+    ("calf" is near "pause", "start calf" near "stop stop"), as an author would after the check's refusal."""
     (content_dir / "exercises" / "calf.toml").write_text(CALF)
+    edit(content_dir / "asr.toml", "reviewed = [\n", 'reviewed = [\n    "calf", "start calf",\n')
 
 
 def wait_for(condition: Callable[[], bool], what: str, timeout: float = 60.0) -> None:

@@ -8,7 +8,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -93,19 +93,6 @@ class LiveCoach:
         self.process.send_signal(signal.SIGTERM)
         self.process.wait(timeout=30)
         return self.process.returncode, self.stderr_so_far()
-
-
-@pytest.fixture
-def coach(tmp_path: Path) -> Iterator[LiveCoach]:
-    sink = PulseSink.start()
-    running = LiveCoach(sink, tmp_path)
-    try:
-        yield running
-    finally:
-        if running.process.poll() is None:
-            running.process.kill()
-            running.process.wait()
-        sink.stop()
 
 
 def reach_a_hold(coach: LiveCoach) -> Event:
