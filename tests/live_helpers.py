@@ -8,7 +8,8 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -93,6 +94,20 @@ class LiveCoach:
         self.process.send_signal(signal.SIGTERM)
         self.process.wait(timeout=30)
         return self.process.returncode, self.stderr_so_far()
+
+
+@contextmanager
+def running_coach(folder: Path) -> Iterator[LiveCoach]:
+    """The live coach on a sink of its own, killed (if still running) and the sink stopped afterwards."""
+    sink = PulseSink.start()
+    running = LiveCoach(sink, folder)
+    try:
+        yield running
+    finally:
+        if running.process.poll() is None:
+            running.process.kill()
+            running.process.wait()
+        sink.stop()
 
 
 def reach_a_hold(coach: LiveCoach) -> Event:

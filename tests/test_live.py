@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import ROOT, wait_for
-from tests.live_helpers import LIVE_MARKS, Event, LiveCoach, events_after, reach_a_hold
+from tests.live_helpers import LIVE_MARKS, Event, LiveCoach, events_after, reach_a_hold, running_coach
 from voice.apps.live import LiveSession, LiveSettings
 from voice.coach.messages import Intent
 from voice.coach.settings import CoachSettings
@@ -24,22 +24,14 @@ from voice.errors import AudioDeviceError
 from voice.listening.engines import open_recognizer
 from voice.listening.recognizer import ListenSettings
 from voice.speech.synthesis import SpeechSettings
-from voice.testing.pulse import PulseSink
 
 pytestmark = LIVE_MARKS
 
 
 @pytest.fixture
 def coach(tmp_path: Path) -> Iterator[LiveCoach]:
-    sink = PulseSink.start()
-    running = LiveCoach(sink, tmp_path)
-    try:
+    with running_coach(tmp_path) as running:
         yield running
-    finally:
-        if running.process.poll() is None:
-            running.process.kill()
-            running.process.wait()
-        sink.stop()
 
 
 def is_step(event: Event) -> bool:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import ROOT
-from tests.live_helpers import LIVE_MARKS, Event, LiveCoach, events_after, reach_a_hold
+from tests.live_helpers import LIVE_MARKS, Event, LiveCoach, events_after, reach_a_hold, running_coach
 from voice.content.numbers import number_words
 from voice.testing.pulse import PulseSink, _stop_server, _wait_for_server
 
@@ -24,15 +24,8 @@ pytestmark = LIVE_MARKS
 
 @pytest.fixture
 def coach(tmp_path: Path) -> Iterator[LiveCoach]:
-    sink = PulseSink.start()
-    running = LiveCoach(sink, tmp_path)
-    try:
+    with running_coach(tmp_path) as running:
         yield running
-    finally:
-        if running.process.poll() is None:
-            running.process.kill()
-            running.process.wait()
-        sink.stop()
 
 
 def worker_pid(coach: LiveCoach) -> int:
