@@ -30,6 +30,7 @@ MATCHER = IntentMatcher(CONTENT)
 PHRASINGS = tomllib.loads((Path(__file__).parent / "pain_phrasings.toml").read_text(encoding="utf-8"))
 PAIN: list[str] = PHRASINGS["pain"]
 NOT_PAIN: list[str] = PHRASINGS["not_pain"]
+EVERYDAY: list[str] = PHRASINGS["everyday"]
 Event = dict[str, Any]
 
 
@@ -68,6 +69,26 @@ def test_every_pain_phrasing_is_pain(said: str) -> None:
 @pytest.mark.parametrize("said", NOT_PAIN)
 def test_comfort_and_negated_pain_are_not_pain(said: str) -> None:
     assert MATCHER.match(said).name != "pain"
+
+
+@pytest.mark.parametrize("said", EVERYDAY)
+def test_everyday_talk_with_a_pain_words_sound_is_not_pain(said: str) -> None:
+    assert MATCHER.match(said).name != "pain"
+
+
+@pytest.mark.parametrize(
+    "said",
+    ["add a pinch of salt, ouch", "a pinch of salt and then a pinch in my back", "at a pinch it pinches"],
+)
+def test_an_everyday_phrase_cancels_only_the_sign_inside_it(said: str) -> None:
+    assert MATCHER.match(said).name == "pain"
+
+
+@pytest.mark.parametrize(
+    "said", ["I felt a pinch", "it twinged", "I felt a pull in my back", "my back ached", "it stung"],
+)
+def test_pinches_twinges_pulls_and_the_past_tense_are_pain(said: str) -> None:
+    assert MATCHER.match(said).name == "pain"
 
 
 @pytest.mark.parametrize(

@@ -122,7 +122,7 @@ def _read_pain(path: Path) -> tuple[PainWords, list[str], list[str]]:
         negations=_words_list(reader, "negations"),
         negation_reach=reader.whole("negation_reach", 0, MAX_REACH),
         relief=_words_list(reader, "relief"), relief_reach=reader.whole("relief_reach", 0, MAX_REACH),
-        clause_starts=_words_list(reader, "clause_starts"),
+        clause_starts=_words_list(reader, "clause_starts"), everyday=_words_list(reader, "everyday"),
     )
     for listed in ("urgent", "referral"):
         unknown = [sign for sign in getattr(pain, listed) if sign not in pain.signs]

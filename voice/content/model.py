@@ -210,6 +210,8 @@ class PainWords:
     """How many words before it a relief word reaches."""
     clause_starts: tuple[str, ...] = ()
     """Words that start a new clause; neither negation nor relief reaches past them."""
+    everyday: tuple[str, ...] = ()
+    """Phrases in which a sign's word means no pain ("a pinch of salt"): a sign inside one does not count."""
 
 
 @dataclass(frozen=True)

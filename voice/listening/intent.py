@@ -47,13 +47,20 @@ class PainFinder:
         self._negations = {key(word) for word in pain.negations}
         self._relief = {key(word) for word in pain.relief}
         self._clause_starts = {key(word) for word in pain.clause_starts}
+        self._everyday = {tuple(key(phrase).split()) for phrase in pain.everyday}
         self._negation_reach = pain.negation_reach
         self._relief_reach = pain.relief_reach
 
     def find(self, key: str) -> PainReport | None:
         """What pain ``key`` reports; None when it reports none."""
         words = [self._spelled(word) for word in key.split()]
-        found = [sign for start, sign in self._occurrences(words) if not self._cancelled(words, start, sign)]
+        everyday = self._everyday_words(words)
+        found = [
+            sign
+            for start, sign in self._occurrences(words, self._signs)
+            if not self._cancelled(words, start, sign)
+            and not everyday.issuperset(range(start, start + len(sign)))
+        ]
         if not found:
             return None
         return PainReport(referral=any(sign in self._referral for sign in found))
@@ -66,13 +73,24 @@ class PainFinder:
             return word[:-1]
         return word
 
-    def _occurrences(self, words: list[str]) -> list[tuple[int, tuple[str, ...]]]:
+    @staticmethod
+    def _occurrences(
+        words: list[str], phrases: set[tuple[str, ...]]
+    ) -> list[tuple[int, tuple[str, ...]]]:
         return [
-            (start, sign)
+            (start, phrase)
             for start in range(len(words))
-            for sign in self._signs
-            if tuple(words[start : start + len(sign)]) == sign
+            for phrase in phrases
+            if tuple(words[start : start + len(phrase)]) == phrase
         ]
+
+    def _everyday_words(self, words: list[str]) -> set[int]:
+        """Positions of the words inside everyday phrases, where a sign's word means no pain."""
+        return {
+            start + offset
+            for start, phrase in self._occurrences(words, self._everyday)
+            for offset in range(len(phrase))
+        }
 
     def _cancelled(self, words: list[str], start: int, sign: tuple[str, ...]) -> bool:
         before = words[max(0, start - self._negation_reach) : start]
