@@ -151,7 +151,11 @@ def profile_in_use(use: bool, folder: Path | None = None) -> Adaptation | None:
         log.info("voice profile ignored (--no-profile)")
         return None
     folder = folder or default_profile_folder()
-    adaptation = load_adaptation(folder)
+    try:
+        adaptation = load_adaptation(folder)
+    except CoachError as error:  # the coach still listens, as it would without a profile
+        log.warning("voice profile not used: %s", error)
+        return None
     if adaptation is not None:
         log.info("using your voice profile (%s)", adaptation.mllr or adaptation.hmm)
     elif read_info(folder) is not None:
