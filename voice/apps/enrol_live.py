@@ -114,6 +114,8 @@ def _record(prompt: Prompt, parts: Parts, folder: Path, out: IO[str]) -> bool | 
     """Ask for one sentence (up to TRIES times): True when kept, False when given up, None on "stop"."""
     for attempt in range(TRIES):
         parts.say((ASK if attempt == 0 else AGAIN).format(text=prompt.text))
+        out.write(f"listening: {prompt.sentence_id}\n")
+        out.flush()
         pcm = _utterance(parts.microphone)
         if pcm is not None and _is_stop(pcm, parts):
             return None
