@@ -1,4 +1,4 @@
-"""Voice enrolment: the sentences, a profile from a folder of real speech, refusals, --forget, --no-profile."""
+"""Voice enrolment: the sentences, a profile from real speech, refusals, --forget, --no-profile."""
 
 from __future__ import annotations
 
