@@ -65,7 +65,6 @@ def test_spoken_enrolment_keeps_sentences_stops_on_stop_and_continues(tmp_path: 
             first.kill()
         kept = sorted(path.stem for path in recordings.glob("*.wav"))
         assert kept == sorted(p.sentence_id for p in prompts[:2])
-        assert kept == sorted(p.sentence_id for p in prompts[:2])
         again = _enrol(sink, data)
         try:
             assert f"There are {len(prompts) - 2} sentences" in _line(again, "say: ", 120)
