@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 import stat
 from pathlib import Path
@@ -186,3 +187,38 @@ def test_recognize_uses_the_profile_unless_told_not_to(tmp_path: Path) -> None:
     assert "using your voice profile" not in ignored.stderr
     doctor = run_cli("--engine", "pocketsphinx", "doctor", timeout=300)
     assert re.search(r"ok +voice profile: mllr from [0-9]+ sentences loads", doctor.stdout), doctor.stdout
+
+
+def test_live_coach_option_no_profile_ignores_the_profile(caplog: pytest.LogCaptureFixture) -> None:
+    from voice.apps.cli import _settings, build_parser
+    from voice.apps.enrol import profile_in_use
+
+    caplog.set_level(logging.INFO)
+    given = ["--no-profile", "--rate", "150", "--volume", "1", "--count-every", "5", "--count-final", "3"]
+    assert _settings(build_parser().parse_args(given)).use_profile is False
+    folder = default_profile_folder()
+    (folder / "mllr_matrix").parent.mkdir(parents=True)
+    (folder / "mllr_matrix").write_text("1\n")
+    (folder / PROFILE_FILE).write_text(json.dumps({
+        "version": 1, "method": "mllr", "active": True, "sentences": {}, "held_back_before": 0.3,
+        "held_back_after": 0.2,
+    }))
+    assert profile_in_use(True) is not None
+    assert profile_in_use(False) is None
+    assert "voice profile ignored (--no-profile)" in caplog.text
+
+
+def test_a_damaged_or_newer_profile_is_not_used_and_says_why(caplog: pytest.LogCaptureFixture) -> None:
+    from voice.apps.enrol import profile_in_use
+
+    folder = default_profile_folder()
+    folder.mkdir(parents=True)
+    (folder / PROFILE_FILE).write_text("{not json")
+    assert profile_in_use(True) is None
+    assert "damaged voice profile" in caplog.text
+    (folder / PROFILE_FILE).write_text(json.dumps({
+        "version": 99, "method": "mllr", "active": True, "sentences": {}, "held_back_before": 0.3,
+        "held_back_after": 0.2,
+    }))
+    assert profile_in_use(True) is None
+    assert "made by a newer coach (version 99); rebuild it with 'stretch-coach enrol" in caplog.text
