@@ -19,6 +19,7 @@ import json
 import sys
 import tempfile
 import time
+import zlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -47,7 +48,7 @@ URGENT = ("stop", "pain", "pause")
 def read_aloud(voice: str, folder: Path) -> Path:
     """The enrolment sentences read by ``voice`` into ``folder``/ID.wav (made once)."""
     folder.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(abs(hash(voice)) % 2**32)
+    rng = np.random.default_rng(zlib.crc32(voice.encode()))  # the same readings on every run
     for prompt in load_prompts():
         target = folder / f"{prompt.sentence_id}.wav"
         if target.exists():
