@@ -20,6 +20,8 @@ printf '# a short session\n1 start hamstring stretch\n20 stop\n' > session.txt
 "$work/venv/bin/stretch-coach" simulate session.txt > events.jsonl
 espeak-ng -v en-us -w command.wav "start the hamstring stretch"
 "$work/venv/bin/stretch-coach" recognize --json command.wav > recognised.jsonl
+"$work/venv/bin/stretch-coach" enrol --prompts > prompts.tsv
+grep -q "^garden"$'\t' prompts.tsv || { echo "FAIL: no enrolment sentences in the installed wheel"; exit 1; }
 
 "$work/venv/bin/python" - <<'CHECK'
 import json

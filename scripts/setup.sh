@@ -12,6 +12,7 @@ packages=(
     libasound2-plugins                # ALSA's "pulse" device, so PortAudio reaches PulseAudio
     espeak-ng                         # the voice pyttsx3 speaks with
     alsa-utils                        # aplay/arecord, handy for checking the speaker and microphone
+    sphinxtrain sphinxbase-utils pocketsphinx  # voice enrolment: adapting PocketSphinx's model to a voice
 )
 if [[ "${1:-}" == "--test" || "${1:-}" == "--bench" ]]; then
     packages+=(

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from voice import APP_NAME, __version__
-from voice.apps import config
+from voice.apps import config, enrol
 from voice.coach.settings import FASTEST_WPM, SLOWEST_WPM, CoachSettings, CountCadence
 from voice.content import Content, load_content
 from voice.errors import CoachError
@@ -60,6 +60,8 @@ class AppSettings:
     """Where ``simulate --date`` places the recorded session."""
     state_file: Path | None = None
     """Where voice choices (rate, volume) are kept for the next session; None to keep nothing."""
+    use_profile: bool = True
+    """Listen with the person's voice profile when there is one (``--no-profile``: not)."""
 
 
 USAGE = "stretch-coach [options] [COMMAND ...]"
@@ -118,6 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_history_command(commands)
     _add_model_commands(_add_command(commands, "model", "find, download or check the English Vosk model"))
+    enrol.add_arguments(_add_command(commands, "enrol", "read sentences so the coach learns your voice"))
     _add_appliance_commands(parser, commands)
     return parser
 
@@ -168,6 +171,8 @@ def _add_appliance_commands(parser: argparse.ArgumentParser, commands: Any) -> N
 def _add_listen_options(parser: argparse.ArgumentParser, default: object) -> None:
     parser.add_argument("--engine", default=default, help="vosk or pocketsphinx (default: vosk with a model)")
     parser.add_argument("--model", type=Path, default=default, help="Vosk model folder")
+    parser.add_argument("--no-profile", action="store_true", default=False if default is None else default,
+                        help="ignore the voice profile made by 'stretch-coach enrol'")
 
 
 def _add_history_option(parser: argparse.ArgumentParser, default: object) -> None:
@@ -214,7 +219,7 @@ def _settings(args: argparse.Namespace) -> AppSettings:
         script=getattr(args, "script", None), verbose=args.verbose,
         listen=ListenSettings(engine=args.engine, model=args.model, device=args.device),
         files=tuple(getattr(args, "files", ())), json=getattr(args, "json", False),
-        history=getattr(args, "history", None),
+        history=getattr(args, "history", None), use_profile=not args.no_profile,
         session_start=placed_start(getattr(args, "date", None), getattr(args, "history", None)),
     )
 
@@ -269,7 +274,7 @@ def _run_live(settings: AppSettings, content: Content) -> int:
 
     target = _history_target(settings, "live")  # the engine's own name replaces "live" once it is loaded
     live = LiveSettings(
-        settings.coach, settings.speech, settings.listen, settings.output_device,
+        settings.coach, settings.speech, _with_profile(settings), settings.output_device,
         history=target, state_file=settings.state_file,
     )
     with ExitStack() as stack:
@@ -310,7 +315,18 @@ def _run_model(args: argparse.Namespace) -> int:
 def _run_recognize(settings: AppSettings, content: Content) -> int:
     from voice.apps.recognize import run_recognize
 
-    return run_recognize(settings.files, settings.listen, content, sys.stdout, settings.json)
+    return run_recognize(settings.files, _with_profile(settings), content, sys.stdout, settings.json)
+
+
+def _with_profile(settings: AppSettings) -> ListenSettings:
+    """The listening settings with the person's voice profile, unless ``--no-profile``."""
+    return replace(settings.listen, adaptation=enrol.profile_in_use(settings.use_profile))
+
+
+def _run_enrol(args: argparse.Namespace) -> int:
+    settings, _ = _settled(args)
+    listen, content_dir = settings.listen, settings.content_dir
+    return enrol.run_enrol(args, content_dir, listen, settings.speech, settings.output_device)
 
 
 def _run_history(args: argparse.Namespace) -> int:
@@ -406,7 +422,7 @@ def _with_content(run: Callable[[AppSettings, Content], int]) -> Callable[[argpa
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "live": _with_content(_run_live), "text": _with_content(_run_text),
     "simulate": _with_content(_run_simulate), "recognize": _with_content(_run_recognize),
-    "model": _run_model, "history": _run_history,
+    "model": _run_model, "history": _run_history, "enrol": _run_enrol,
     "config": _run_config, "doctor": _run_doctor, "service": _run_service,
 }
 """What each command runs; with no command the coach listens (``live``), or reads typed words (``text``)."""

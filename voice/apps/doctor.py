@@ -9,7 +9,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import IO
@@ -20,7 +20,7 @@ from voice.audio.microphone import Microphone, find_device
 from voice.content import Content, load_content
 from voice.errors import CoachError
 from voice.listening.engines import open_recognizer
-from voice.listening.recognizer import ListenSettings
+from voice.listening.recognizer import VOSK, ListenSettings
 from voice.pcm import TARGET_RATE as RATE
 from voice.pcm import Int16, Pcm, read_wav_pcm16k
 from voice.speech.synthesis import SpeechSettings, Synthesizer
@@ -163,6 +163,35 @@ def check_recognizer(content: Content | None, settings: ListenSettings, speech: 
         return Finding("recogniser", Verdict.FAIL, heard,
                        "use the English model: stretch-coach model verify, or set engine = \"pocketsphinx\"")
     return Finding("recogniser", Verdict.OK, f"{name} heard '{transcript.text}'")
+
+
+def check_profile(content: Content | None, settings: ListenSettings) -> Finding:
+    """The voice profile made by ``stretch-coach enrol``: none, not switched on, or loading."""
+    from voice.enrolment.store import default_profile_folder, load_adaptation, read_info
+    from voice.listening.engines import choose_engine
+
+    folder = default_profile_folder()
+    try:
+        info, adaptation = read_info(folder), load_adaptation(folder)
+    except CoachError as error:
+        return Finding("voice profile", Verdict.WARN, str(error), "stretch-coach enrol")
+    if info is None:
+        return Finding("voice profile", Verdict.OK, "none (optional: stretch-coach enrol learns your voice)")
+    if adaptation is None:
+        return Finding("voice profile", Verdict.OK, f"{info.method} in {folder}, not switched on (it did not "
+                       "help on your held-back recordings)")
+    try:
+        engine, _ = choose_engine(settings)
+        if engine == VOSK:
+            return Finding("voice profile", Verdict.OK, f"{info.method} in {folder}; used only with "
+                           "PocketSphinx: Vosk adapts to each speaker by itself as it listens")
+        if content is not None:
+            open_recognizer(content, replace(settings, adaptation=adaptation))
+    except CoachError as error:
+        return Finding("voice profile", Verdict.FAIL, f"{folder} does not load: {error}",
+                       "enrol again, or remove it: stretch-coach enrol --forget")
+    built = f"{info.method} from {len(info.sentences)} sentences"
+    return Finding("voice profile", Verdict.OK, f"{built} loads ({folder})")
 
 
 class _Recording:
@@ -326,6 +355,7 @@ def run_doctor(settings: DoctorSettings, out: IO[str]) -> int:
     report(check_voice(settings.voice))
     report(content_finding)
     report(check_recognizer(content, settings.listen, speech))
+    report(check_profile(content, settings.listen))
     for finding in check_sound(settings, speech):
         report(finding)
     report(check_memory())

@@ -46,6 +46,16 @@ class Recognizer(Protocol):
 
 
 @dataclass(frozen=True)
+class Adaptation:
+    """A person's voice profile for PocketSphinx (``stretch-coach enrol``): one of the two is set."""
+
+    mllr: Path | None = None
+    """An MLLR transform of the model's means (the decoder's ``mllr`` option)."""
+    hmm: Path | None = None
+    """A MAP-adapted copy of the model (the decoder's ``hmm`` option)."""
+
+
+@dataclass(frozen=True)
 class ListenSettings:
     """Which engine, model and microphone to listen with."""
 
@@ -55,3 +65,5 @@ class ListenSettings:
     """Vosk model folder (--model); None to search the usual places."""
     device: str | None = None
     """Input device: part of its name or its number; None for the default."""
+    adaptation: Adaptation | None = None
+    """The person's voice profile to load (PocketSphinx only), or None for the model as it ships."""

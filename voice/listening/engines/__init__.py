@@ -52,7 +52,7 @@ def open_recognizer(content: Content, settings: ListenSettings, asr: AsrData | N
         return VoskRecognizer.for_content(content, asr, model)
     from voice.listening.engines.sphinx_engine import SphinxRecognizer
 
-    return SphinxRecognizer.for_content(content, asr)
+    return SphinxRecognizer.for_content(content, asr, adaptation=settings.adaptation)
 
 
 def describe(recognizer: Recognizer) -> str:

@@ -24,7 +24,7 @@ from voice.errors import ContentError, ModelError
 from voice.listening.engines.asr_data import AsrData
 from voice.listening.engines.sphinx_fsg import CommandGraphs, command_graphs, fsg_transitions
 from voice.listening.grammar import WordGraph, word_graph
-from voice.listening.recognizer import POCKETSPHINX, Transcript
+from voice.listening.recognizer import POCKETSPHINX, Adaptation, Transcript
 from voice.pcm import SAMPLE_BYTES, TARGET_RATE
 
 log = logging.getLogger(__name__)
@@ -144,11 +144,13 @@ class SphinxRecognizer:
         spotting_margins: dict[str, int] | None = None,
         urgent_graph: WordGraph | None = None,
         other_graph: WordGraph | None = None,
+        adaptation: Adaptation | None = None,
     ) -> None:
         import pocketsphinx
 
         self.tuning = tuning or SphinxTuning()
-        self._hmm = pocketsphinx.get_model_path("en-us/en-us")
+        self.adaptation = adaptation or Adaptation()
+        self._hmm = str(self.adaptation.hmm or pocketsphinx.get_model_path("en-us/en-us"))
         full = Path(pocketsphinx.get_model_path("en-us/cmudict-en-us.dict"))
         with tempfile.TemporaryDirectory(prefix="stretch-coach-dict-") as folder:
             words = Path(folder) / "words.dict"
@@ -188,6 +190,7 @@ class SphinxRecognizer:
                 pbeam=self.tuning.phone_beam,
                 maxhmmpf=self.tuning.max_hmms_per_frame,
                 **self._warp(),
+                **({"mllr": str(self.adaptation.mllr)} if self.adaptation.mllr else {}),
             )
         except (RuntimeError, ValueError) as error:
             raise ModelError(f"PocketSphinx cannot load its model in {self._hmm}: {error}") from None
@@ -216,7 +219,8 @@ class SphinxRecognizer:
 
     @classmethod
     def for_content(
-        cls, content: Content, asr: AsrData, tuning: SphinxTuning | None = None
+        cls, content: Content, asr: AsrData, tuning: SphinxTuning | None = None,
+        adaptation: Adaptation | None = None,
     ) -> SphinxRecognizer:
         """A recogniser for every phrase compiled from the content."""
         graph = word_graph(phrase.text for phrase in content.spoken_phrases)
@@ -231,13 +235,14 @@ class SphinxRecognizer:
         other_graph = word_graph(p.text for p in content.spoken_phrases if p.intent not in URGENT_INTENTS)
         return cls(
             graph, asr.pronunciations, asr.garbage_words, tuning, urgent, asr.spotting_margins, urgent_graph,
-            other_graph,
+            other_graph, adaptation,
         )
 
     @property
     def model(self) -> str:
-        """The acoustic model folder."""
-        return f"US-English model {self._hmm}"
+        """The acoustic model folder, and the person's voice profile when one is loaded."""
+        mllr = f" with the voice profile {self.adaptation.mllr}" if self.adaptation.mllr else ""
+        return f"US-English model {self._hmm}{mllr}"
 
     def _add_words(self, words: tuple[str, ...], pronunciations: dict[str, tuple[str, ...]]) -> None:
         missing = [w for w in words if self._decoder.lookup_word(w) is None and w not in pronunciations]
