@@ -115,12 +115,16 @@ def other_commands(content: Content) -> list[str]:
     return chosen
 
 
-def bench_audio(content: Content, pain: list[str], not_pain: list[str], everyday: list[str]) -> None:
+def bench_audio(
+    content: Content, pain: list[str], not_pain: list[str], everyday: list[str], only: str | None = None
+) -> None:
     recognizer = open_recognizer(content, ListenSettings(engine="pocketsphinx"))
     matcher = IntentMatcher(content)
     groups = {
         "pain": pain, "commands": other_commands(content), "chatter": CHATTER + everyday, "comfort": not_pain,
     }
+    if only:
+        groups = {only: groups[only]}
     rng = np.random.default_rng(3)
     results: list[Result] = []
     with tempfile.TemporaryDirectory() as folder:
@@ -137,7 +141,17 @@ def bench_audio(content: Content, pain: list[str], not_pain: list[str], everyday
                         pcm = float_to_pcm16((samples / peak).astype(np.float32))
                         record = recognize_pcm(pcm, recognizer, matcher)
                         results.append(Result(group, condition, record["intent"], text, record["transcript"]))
-    report(results)
+    report(results) if only is None else report_false_pain(results)
+
+
+def report_false_pain(results: list[Result]) -> None:
+    """Every clip that came out as pain though it was not, with what the recogniser heard."""
+    false = sorted(
+        (r.text, r.transcript, r.condition) for r in results if r.group != "pain" and r.intent == "pain"
+    )
+    print(f"came out as pain: {len(false)}/{len(results)}")
+    for text, transcript, condition in false:
+        print(f"    {condition:<8} {text!r} heard as {transcript!r}")
 
 
 def report(results: list[Result]) -> None:
@@ -163,12 +177,16 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--no-audio", action="store_true", help="only the simulate part")
+    parser.add_argument(
+        "--only", choices=("commands", "chatter", "comfort"),
+        help="speak only this group and list each clip that came out as pain",
+    )
     args = parser.parse_args()
     lists = tomllib.loads(PHRASINGS.read_text(encoding="utf-8"))
     content = load_content()
     bench_simulate(content, lists["pain"], lists["not_pain"] + lists["everyday"])
     if not args.no_audio:
-        bench_audio(content, lists["pain"], lists["not_pain"], lists["everyday"])
+        bench_audio(content, lists["pain"], lists["not_pain"], lists["everyday"], args.only)
 
 
 if __name__ == "__main__":
