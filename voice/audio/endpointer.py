@@ -55,8 +55,9 @@ class EndpointSettings:
     """Voice-activity detector that tells speech frames (one of vad.DETECTORS); energy if not installed."""
     speech_probability: float = 0.5
     """With a detector: a frame is speech at or above this probability."""
-    keep_probability: float = 0.35
-    """With a detector, within an utterance: a frame is quiet below this probability."""
+    keep_probability: float = 0.5
+    """With a detector, within an utterance: a frame is quiet below this probability (0.35 ended 30 ms
+    later in noise, found no more: scripts/bench_vad.py)."""
     with_energy: bool = False
     """With a detector: a speech frame must also pass the energy and voicing checks."""
 
