@@ -3,6 +3,9 @@
 
     nice -n 10 python scripts/bench_vad.py [--set dev_audio/dev] [--per-voice 12] [--variants ...]
 
+The micro variants need ``pip install pymicro-vad`` (not a dependency of the coach; without it they
+run the energy endpointer, as the header of each table says).
+
 Speech: clean clips of the development set (commands and chatter, ``--per-voice`` of each voice,
 picked with ``--seed``), with LEAD seconds of silence before and TAIL after, then pink noise or
 babble (four other voices' chatter, reversed) mixed in over the whole recording at 20, 10 and 5 dB
@@ -252,8 +255,8 @@ def negative_clips(labels: list[dict[str, str]], folder: Path, seed: int) -> lis
     return clips
 
 
-def heard(clip: Clip, settings: EndpointSettings) -> list[Heard]:
-    """Utterances the endpointer finds in the clip, fed in 10 ms blocks as a live stream."""
+def heard(clip: Clip, settings: EndpointSettings) -> tuple[list[Heard], str]:
+    """Utterances the endpointer finds in the clip, fed in 10 ms blocks as a live stream; its detector."""
     endpointer = Endpointer(settings)
     found: list[Heard] = []
     start, length = 0.0, 0
@@ -266,7 +269,7 @@ def heard(clip: Clip, settings: EndpointSettings) -> list[Heard]:
                 length += len(event.audio)
             else:
                 found.append(Heard(start, start + length / (2 * RATE), event.time))
-    return found
+    return found, endpointer.detector
 
 
 @dataclass
@@ -279,13 +282,15 @@ class Tally:
     """Per speech condition: seconds from the end of speech to the end decision."""
     frames: int = 0
     cpu: float = 0.0
+    detector: str = ""
+    """The detector the endpointer really used (energy when the variant's package is missing)."""
 
 
 def score(clips: Sequence[Clip], settings: EndpointSettings) -> Tally:
     tally = Tally(defaultdict(lambda: [0] * 6), defaultdict(list))
     for clip in clips:
         began = time.process_time()
-        found = heard(clip, settings)
+        found, tally.detector = heard(clip, settings)
         tally.cpu += time.process_time() - began
         tally.frames += len(clip.pcm) // 320
         row = tally.counts[clip.group]
@@ -307,7 +312,10 @@ def score(clips: Sequence[Clip], settings: EndpointSettings) -> Tally:
 
 
 def report(name: str, tally: Tally) -> None:
-    print(f"\n== {name}: {tally.cpu / max(tally.frames, 1) * 1e6:.0f} us of processor time per 10 ms frame")
+    print(
+        f"\n== {name} ({tally.detector} detector):"
+        f" {tally.cpu / max(tally.frames, 1) * 1e6:.0f} us of processor time per 10 ms frame"
+    )
     print(
         f"{'speech':10} {'clips':>5} {'found':>6} {'1st word':>8} {'end kept':>8} {'split':>6}"
         f" {'end lag p50/p95 s':>18}"
