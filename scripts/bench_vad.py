@@ -19,7 +19,9 @@ Every variant runs the shipped ``Endpointer`` (10 ms frames, hangover, pre-roll)
 settings. Printed per variant: speech found per condition (an utterance overlaps the speech),
 the first word kept (the utterance, with its pre-roll, starts before the speech), the end kept, the
 median time from the end of speech to the end decision, utterances split; false starts on each kind of
-negative (utterances opened, and clips with any); processor time per 10 ms frame.
+negative (utterances opened, and clips with any); processor time per 10 ms frame. With ``--decode``,
+the chosen conditions are also decoded as ``stretch-coach recognize`` does (front end, speech span,
+PocketSphinx, intent matching) and the share with the right intent is printed.
 """
 
 from __future__ import annotations
@@ -85,6 +87,8 @@ class Clip:
     """16 kHz mono 16-bit audio."""
     span: tuple[float, float] | None
     """Seconds where the speech starts and ends; None for a negative."""
+    intent: str = ""
+    """What the speech asks (``none`` for chatter); empty for a negative."""
 
 
 @dataclass(frozen=True)
@@ -173,7 +177,7 @@ def speech_clips(labels: list[dict[str, str]], folder: Path, per_voice: int, see
                     kind, snr = mix
                     scale = np.sqrt(power / 10 ** (snr / 10))
                     mixed = padded + background(kind, len(padded), others, noise_rng) * scale
-                clips.append(Clip(condition, pcm(mixed), (start, end)))
+                clips.append(Clip(condition, pcm(mixed), (start, end), label["intent"]))
     return clips
 
 
@@ -311,6 +315,41 @@ def score(clips: Sequence[Clip], settings: EndpointSettings) -> Tally:
     return tally
 
 
+def decoded(clips: Sequence[Clip], settings: EndpointSettings, conditions: Sequence[str]) -> None:
+    """Decode the speech of ``conditions`` as ``stretch-coach recognize`` does, with these endpointer
+    settings; print the share of clips whose intent is right."""
+    from voice.apps.recognize import with_silent_edges
+    from voice.audio.endpointer import speech_span
+    from voice.audio.frontend import SHIPPED_FRONT_END, cleaned
+    from voice.content import load_content
+    from voice.listening.engines.asr_data import load_asr_data
+    from voice.listening.engines.sphinx_engine import SphinxRecognizer
+    from voice.listening.intent import IntentMatcher
+
+    content = load_content()
+    recognizer, matcher = SphinxRecognizer.for_content(content, load_asr_data()), IntentMatcher(content)
+    right: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for clip in clips:
+        if clip.group not in conditions:
+            continue
+        recognizer.reset()
+        speech = speech_span(cleaned(with_silent_edges(clip.pcm), SHIPPED_FRONT_END), settings)
+        if speech is not None:
+            recognizer.accept(speech)
+        transcript = recognizer.final()
+        intent = matcher.match(transcript.text, transcript.confidence).name
+        row = right[clip.group]
+        row[0] += 1
+        row[1] += speech is not None
+        row[2] += intent == clip.intent
+    for group in conditions:
+        clips_in, reached, good = right[group]
+        print(
+            f"decoded {group:10} {clips_in:5d} reached the decoder {reached / max(clips_in, 1):.3f}"
+            f"  intent right {good / max(clips_in, 1):.3f}"
+        )
+
+
 def report(name: str, tally: Tally) -> None:
     print(
         f"\n== {name} ({tally.detector} detector):"
@@ -348,6 +387,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=19)
     parser.add_argument("--variants", nargs="+", choices=sorted(VARIANTS), default=list(VARIANTS))
     parser.add_argument("--no-negatives", action="store_true", help="speech clips only")
+    parser.add_argument(
+        "--decode",
+        nargs="*",
+        choices=list(SPEECH_CONDITIONS),
+        default=[],
+        help="also decode these speech conditions with PocketSphinx (intent right per variant)",
+    )
     return parser.parse_args(argv)
 
 
@@ -364,6 +410,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"{len(clips)} recordings; seed {args.seed}, {args.per_voice} clean clips per voice")
     for name in args.variants:
         report(name, score(clips, VARIANTS[name]))
+        if args.decode:
+            decoded(clips, VARIANTS[name], args.decode)
     return 0
 
 
