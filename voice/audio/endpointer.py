@@ -1,4 +1,5 @@
-"""End of utterance: an energy detector over an adaptive noise floor, with a voicing check."""
+"""End of utterance: a neural voice-activity detector (Silero), or an energy detector over an adaptive noise
+floor with a voicing check where it is not installed."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from enum import StrEnum
 import numpy as np
 import numpy.typing as npt
 
+from voice.audio.vad import SILERO, FrameDetector, load_detector
 from voice.pcm import FRAME_BYTES, SAMPLE_BYTES, TARGET_RATE
 
 SILENT_DB = -120.0
@@ -49,6 +51,15 @@ class EndpointSettings:
     """Sound whose level stays within ``steady_db`` this long is background noise: the floor jumps to it."""
     steady_db: float = 5.0
     """Level range that counts as steady."""
+    detector: str = SILERO
+    """Voice-activity detector that tells speech frames (one of vad.DETECTORS); energy if not installed."""
+    speech_probability: float = 0.5
+    """With a detector: a frame is speech at or above this probability."""
+    keep_probability: float = 0.5
+    """With a detector, within an utterance: a frame is quiet below this probability (0.35 ended 30 ms
+    later in noise, found no more: scripts/bench_vad.py)."""
+    with_energy: bool = False
+    """With a detector: a speech frame must also pass the energy and voicing checks."""
 
 
 class Kind(StrEnum):
@@ -114,6 +125,12 @@ class Endpointer:
         self._speaking = False
         self._tail: deque[bool] = deque(maxlen=round(self.settings.hangover * 100))
         self._length = 0
+        self._detector: FrameDetector | None = load_detector(self.settings.detector)
+
+    @property
+    def detector(self) -> str:
+        """Name of the detector in use: ``energy`` when no neural one is."""
+        return self._detector.name if self._detector is not None else "energy"
 
     @property
     def noise_floor(self) -> float | None:
@@ -158,16 +175,33 @@ class Endpointer:
         level = frame_level(samples)
         floor = self._floor if self._floor is not None else level
         loud = level > max(floor + self.settings.threshold_db, self.settings.min_level_db)
-        voiced = loud and is_voiced(np.concatenate(self._context), self.settings.voicing)
+        checked = self._detector is None or self.settings.with_energy
+        voiced = loud and checked and is_voiced(np.concatenate(self._context), self.settings.voicing)
         self._powers.append(10 ** (level / 10))
         smoothed = 10 * np.log10(max(sum(self._powers) / len(self._powers), 1e-12))
         quiet = smoothed < max(floor + self.settings.quiet_db, self.settings.min_level_db)
         self._track_floor(level)
         self._frames += 1
+        if self._detector is not None:
+            loud, voiced, quiet = self._detected(frame_bytes, level, loud, voiced)
         if self._speaking:
             return self._continue(frame_bytes, quiet)
         self._history.append((frame_bytes, loud, voiced))
         return self._maybe_open()
+
+    def _detected(
+        self, frame_bytes: bytes, level: float, loud: bool, voiced: bool
+    ) -> tuple[bool, bool, bool]:
+        """Loud, voiced and quiet as the detector hears the frame (with ``with_energy``, as the energy
+        checks do too; else loud and voiced are one)."""
+        assert self._detector is not None
+        probability = self._detector.probability(frame_bytes)
+        audible = level > self.settings.min_level_db
+        speech = audible and probability >= self.settings.speech_probability
+        quiet = not audible or probability < self.settings.keep_probability
+        if self.settings.with_energy:
+            return speech and loud, speech and voiced, quiet
+        return speech, speech, quiet
 
     def _maybe_open(self) -> Event | None:
         window = list(self._history)[-self.settings.open_window :]
