@@ -6,8 +6,8 @@ The two ONNX models (a mel spectrogram and the embedding network, Apache-2.0) co
 
 from __future__ import annotations
 
+import importlib.util
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,8 @@ WINDOW_FRAMES = 76
 """Mel frames (10 ms each) the embedding network looks at for one embedding."""
 STEP_FRAMES = 8
 """Mel frames between two embeddings (80 ms)."""
+BATCH = 16
+"""Windows the embedding network takes at once: bounds its working memory on a long utterance."""
 EDGE_SECONDS = 0.25
 """Silence put before and after an utterance, so its first and last words are inside a window."""
 MIN_SECONDS = 1.2
@@ -50,13 +52,15 @@ class ModelFiles:
 
 
 def shipped_model_files() -> ModelFiles:
-    """The ONNX files inside the installed ``openwakeword`` package; a ModelError when it is missing."""
-    try:
-        root = resources.files(MODELS_PACKAGE)
-    except ModuleNotFoundError as error:
+    """The ONNX files inside the installed ``openwakeword`` package; a ModelError when it is missing.
+
+    The package is found, never imported: importing it loads scipy and scikit-learn (about 100 MB)."""
+    spec = importlib.util.find_spec(MODELS_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
         raise ModelError(f"the speech embedding needs the '{MODELS_PACKAGE}' package: "
-                         f"pip install {MODELS_PACKAGE}==0.4.0") from error
-    files = ModelFiles(Path(str(root / MEL_FILE)), Path(str(root / EMBEDDING_FILE)))
+                         f"pip install {MODELS_PACKAGE}==0.4.0")
+    root = Path(next(iter(spec.submodule_search_locations)))
+    files = ModelFiles(root / MEL_FILE, root / EMBEDDING_FILE)
     for path in (files.mel, files.embedding):
         if not path.is_file():
             raise ModelError(f"{path} is missing; reinstall {MODELS_PACKAGE}==0.4.0")
@@ -73,6 +77,7 @@ class SpeechEmbedder:
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
+        options.enable_cpu_mem_arena = False  # the arena keeps its peak (about 20 MB) for good
         try:
             cpu = ["CPUExecutionProvider"]
             self._mel = ort.InferenceSession(str(files.mel), options, providers=cpu)
@@ -89,8 +94,9 @@ class SpeechEmbedder:
         mel = mel / 10.0 + 2.0  # the scaling the embedding network was trained with
         starts = range(0, mel.shape[0] - WINDOW_FRAMES + 1, STEP_FRAMES)
         windows = np.stack([mel[start : start + WINDOW_FRAMES] for start in starts])[..., None]
-        out = self._net.run(None, {self._net_input: windows})[0]
-        return np.asarray(out, dtype=np.float32).reshape(len(windows), DIMENSIONS)
+        out = [self._net.run(None, {self._net_input: windows[at : at + BATCH]})[0]
+               for at in range(0, len(windows), BATCH)]
+        return np.concatenate(out).astype(np.float32).reshape(len(windows), DIMENSIONS)
 
     def pooled(self, samples: npt.NDArray[Any]) -> Floats:
         """The utterance as one vector of ``POOLED`` numbers."""

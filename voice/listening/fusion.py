@@ -15,7 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from voice.content import URGENT_INTENTS, Content
-from voice.listening.classifier import NONE_CLASS, IntentNetwork, class_label, usable_classes
+from voice.errors import ModelError
+from voice.listening.classifier import NONE_CLASS, IntentNetwork, class_label, load_network, usable_classes
 from voice.listening.embedding import SpeechEmbedder, pcm_samples
 from voice.listening.intent import IntentMatcher
 from voice.listening.recognizer import Recognizer, Transcript
@@ -139,3 +140,12 @@ class FusedRecognizer:
         """Drop the current utterance in both."""
         self._inner.reset()
         self._audio = bytearray()
+
+
+def with_classifier(inner: Recognizer, content: Content) -> Recognizer:
+    """``inner`` fused with the shipped classifier; ``inner`` alone (logged) if the classifier cannot load."""
+    try:
+        return FusedRecognizer(inner, content, load_network(), SpeechEmbedder())
+    except ModelError as error:
+        log.warning("listening with %s alone: %s", inner.engine, error)
+        return inner

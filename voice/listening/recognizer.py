@@ -55,3 +55,5 @@ class ListenSettings:
     """Vosk model folder (--model); None to search the usual places."""
     device: str | None = None
     """Input device: part of its name or its number; None for the default."""
+    classifier: bool = True
+    """Whether PocketSphinx's reading is fused with the speech-embedding intent classifier's."""
