@@ -71,8 +71,10 @@ class SpeechEmbedder:
     """Turns one utterance into embedding frames and a pooled feature vector; not thread-safe."""
 
     def __init__(self, files: ModelFiles | None = None, threads: int = 1) -> None:
-        import onnxruntime as ort
-
+        try:
+            import onnxruntime as ort
+        except ImportError as error:
+            raise ModelError(f"the speech embedding needs onnxruntime ({error})") from error
         files = files or shipped_model_files()
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
