@@ -238,13 +238,13 @@ def make_dataset(content: Content, config: Config, seed: int) -> Dataset:
                    np.array([row[2] for row in rows]))
 
 
-def train(data: Dataset, content: Content, hidden: int, seed: int) -> IntentNetwork:
+def train(data: Dataset, content: Content, hidden: int, seed: int, iterations: int = 300) -> IntentNetwork:
     """A one-hidden-layer MLP on the standardised features."""
     from sklearn.neural_network import MLPClassifier
 
     mean = data.features.mean(axis=0)
     scale = data.features.std(axis=0) + 1e-3
-    net = MLPClassifier((hidden,), alpha=1e-3, max_iter=300, random_state=seed, early_stopping=False)
+    net = MLPClassifier((hidden,), alpha=1e-3, max_iter=iterations, random_state=seed, early_stopping=False)
     net.fit((data.features - mean) / scale, data.labels)
     labels = tuple(str(label) for label in net.classes_)
     weights = tuple(np.asarray(w, np.float32) for w in net.coefs_)
