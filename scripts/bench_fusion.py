@@ -149,12 +149,17 @@ def name(threshold: float) -> str:
     return "off" if threshold >= NEVER else f"{threshold:.2f}"
 
 
+NONE_GIVEN = 0.015
+"""Share of non-commands kept as none that may be traded for urgent recall (a false stop only pauses,
+but a chatter taken as another command acts)."""
+
+
 def choose(results: dict[FusionRule, dict[str, Any]], alone: dict[str, Any]) -> FusionRule:
-    """Most urgent recall with no more false urgents than PocketSphinx alone, then most commands right,
-    then most non-commands kept."""
-    allowed = [rule for rule, s in results.items() if s["false_urgent"] <= alone["false_urgent"]]
-    return max(allowed, key=lambda rule: (round(results[rule]["urgent"], 3), results[rule]["commands"],
-                                          results[rule]["none"]))
+    """Most urgent recall keeping non-commands as none within ``NONE_GIVEN`` of PocketSphinx alone, then
+    fewest false urgents, then most commands right."""
+    allowed = [rule for rule, s in results.items() if s["none"] >= alone["none"] - NONE_GIVEN]
+    return max(allowed, key=lambda rule: (round(results[rule]["urgent"], 3), -results[rule]["false_urgent"],
+                                          results[rule]["commands"]))
 
 
 def table(title: str, columns: dict[str, dict[str, float]]) -> None:
@@ -198,7 +203,7 @@ def main(argv: Sequence[str] | None = None) -> int:
               f"{s['urgent']:8.3f}{s['false_urgent']:6d}/{s['non_commands']}")
     chosen = choose(results, alone)
     print(f"\nchosen: confident {name(chosen.confident)}, urgent {name(chosen.urgent)}")
-    columns = {"sphinx": alone, "chosen": results[chosen], "clf-if-conf": results[FusionRule(0.9, NEVER)]}
+    columns = {"sphinx": alone, "chosen": results[chosen], "clf-if-conf": results[FusionRule(0.95, NEVER)]}
     table("condition", {key: s["condition"] for key, s in columns.items()})
     table("intent", {key: s["intent"] for key, s in columns.items()})
     embed_ms = clips[0]["embed_ms"]
