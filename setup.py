@@ -5,5 +5,5 @@ from setuptools import find_packages, setup
 setup(
     packages=[*find_packages(include=["voice", "voice.*"]), "voice.data"],
     package_dir={"voice.data": "content"},
-    package_data={"voice.data": ["**/*"]},
+    package_data={"voice.data": ["**/*"], "voice.listening": ["*.npz"]},
 )

@@ -67,3 +67,5 @@ class ListenSettings:
     """Input device: part of its name or its number; None for the default."""
     adaptation: Adaptation | None = None
     """The person's voice profile to load (PocketSphinx only), or None for the model as it ships."""
+    classifier: bool = True
+    """Whether PocketSphinx's reading is fused with the speech-embedding intent classifier's."""

@@ -52,7 +52,12 @@ def open_recognizer(content: Content, settings: ListenSettings, asr: AsrData | N
         return VoskRecognizer.for_content(content, asr, model)
     from voice.listening.engines.sphinx_engine import SphinxRecognizer
 
-    return SphinxRecognizer.for_content(content, asr, adaptation=settings.adaptation)
+    sphinx = SphinxRecognizer.for_content(content, asr, adaptation=settings.adaptation)
+    if not settings.classifier:
+        return sphinx
+    from voice.listening.fusion import with_classifier
+
+    return with_classifier(sphinx, content)
 
 
 def describe(recognizer: Recognizer) -> str:
