@@ -99,7 +99,8 @@ def test_the_command_line_sets_history_days_too(tmp_path: Path) -> None:
 
 
 def heard(path: Path) -> list[str]:
-    return [line["text"] for line in map(json.loads, path.read_text().splitlines()) if line["type"] == "heard"]
+    events = [json.loads(line) for line in path.read_text().splitlines()]
+    return [event["text"] for event in events if event["type"] == "heard"]
 
 
 def test_event_logs_kept_limits_the_earlier_logs(tmp_path: Path) -> None:
@@ -171,6 +172,8 @@ def test_doctor_says_what_is_kept_and_for_how_long(tmp_path: Path) -> None:
     history = tmp_path / "h.sqlite3"
     forever = check_kept(Retention(history, 0, None, 5))
     assert forever.verdict is Verdict.OK
-    assert forever.line() == f"ok    kept: history {history} (until 'history --forget'); event logs: none written"
+    assert forever.line() == (
+        f"ok    kept: history {history} (until 'history --forget'); event logs: none written"
+    )
     year = check_kept(Retention(history, 365, tmp_path / "e.jsonl", 2)).line()
     assert f"(the last 365 days); event logs: {tmp_path / 'e.jsonl'} and 2 earlier" in year
