@@ -16,6 +16,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from voice import APP_NAME, __version__
 from voice.apps import config, enrol
+from voice.coach.actions import EVENT_LOGS_KEPT
 from voice.coach.settings import FASTEST_WPM, SLOWEST_WPM, CoachSettings, CountCadence
 from voice.content import Content, load_content
 from voice.errors import CoachError
@@ -62,6 +63,10 @@ class AppSettings:
     """Where voice choices (rate, volume) are kept for the next session; None to keep nothing."""
     use_profile: bool = True
     """Listen with the person's voice profile when there is one (``--no-profile``: not)."""
+    history_days: int = 0
+    """Sessions older than this many days are deleted from the history at the start (0: none)."""
+    event_logs_kept: int = EVENT_LOGS_KEPT
+    """Earlier event logs kept beside the current one."""
 
 
 USAGE = "stretch-coach [options] [COMMAND ...]"
@@ -100,6 +105,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log more detail")
     _add_listen_options(parser, None)
     _add_history_option(parser, None)
+    parser.add_argument("--history-days", type=int, help="delete sessions older than N days (0: keep all)")
+    parser.add_argument("--event-logs-kept", type=int, help="earlier event logs kept beside the current one")
     parser.add_argument("--device", help="microphone: a device name or part of it, or a number")
     parser.add_argument("--list-devices", action="store_true", help="list the input devices and exit")
     commands = parser.add_subparsers(
@@ -221,6 +228,7 @@ def _settings(args: argparse.Namespace) -> AppSettings:
         files=tuple(getattr(args, "files", ())), json=getattr(args, "json", False),
         history=getattr(args, "history", None), use_profile=not args.no_profile,
         session_start=placed_start(getattr(args, "date", None), getattr(args, "history", None)),
+        history_days=args.history_days, event_logs_kept=args.event_logs_kept,
     )
 
 
@@ -233,7 +241,7 @@ def _run_simulate(settings: AppSettings, content: Content) -> int:
     history = None
     if settings.history is not None:
         started = settings.session_start or datetime.now().astimezone()
-        history = HistoryTarget(settings.history, started, "simulate")
+        history = HistoryTarget(settings.history, started, "simulate", settings.history_days)
     simulate(script, content, settings.coach, sys.stdout, history)
     return 0
 
@@ -242,7 +250,8 @@ def _history_target(settings: AppSettings, engine: str) -> HistoryTarget:
     from voice.history.recorder import HistoryTarget
     from voice.history.store import default_history_path
 
-    return HistoryTarget(settings.history or default_history_path(), datetime.now().astimezone(), engine)
+    path = settings.history or default_history_path()
+    return HistoryTarget(path, datetime.now().astimezone(), engine, settings.history_days)
 
 
 def _open_events(settings: AppSettings, stack: ExitStack) -> IO[str] | None:
@@ -250,7 +259,7 @@ def _open_events(settings: AppSettings, stack: ExitStack) -> IO[str] | None:
 
     if settings.events is None:
         return None
-    return stack.enter_context(open_event_log(settings.events))
+    return stack.enter_context(open_event_log(settings.events, settings.event_logs_kept))
 
 
 def _run_text(settings: AppSettings, content: Content) -> int:
@@ -393,11 +402,14 @@ def _settled(args: argparse.Namespace) -> tuple[AppSettings, config.Places]:
 
 
 def _run_doctor(args: argparse.Namespace) -> int:
-    from voice.apps.doctor import DoctorSettings, run_doctor
+    from voice.apps.doctor import DoctorSettings, Retention, run_doctor
+    from voice.history.store import default_history_path
 
     settings, _ = _settled(args)
     checked = DoctorSettings(
-        settings.listen, settings.output_device, settings.content_dir, settings.speech.voice
+        settings.listen, settings.output_device, settings.content_dir, settings.speech.voice,
+        Retention(settings.history or default_history_path(), settings.history_days,
+                  settings.events, settings.event_logs_kept),
     )
     return run_doctor(checked, sys.stdout)
 

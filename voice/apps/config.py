@@ -14,9 +14,10 @@ from typing import Any
 
 from voice import APP_NAME
 from voice.bounded import TooDeep, TooLarge, parse_nested, read_bounded
-from voice.coach.actions import VoiceChange
+from voice.coach.actions import EVENT_LOGS_KEPT, MAX_EVENT_LOGS_KEPT, VoiceChange
 from voice.coach.settings import DEFAULT_WPM, FASTEST_WPM, SLOWEST_WPM, CoachSettings
 from voice.errors import CoachError
+from voice.history.command import MAX_DAYS
 
 log = logging.getLogger(__name__)
 
@@ -101,11 +102,19 @@ OPTIONS = (
            is_path=True, example="~/my-exercises"),
     Option("events", None, "a file name", _text, "write each session's event log (JSON lines) here",
            is_path=True, example="~/stretch-coach-events.jsonl"),
+    Option("history-days", 0, f"a whole number of days from 0 to {MAX_DAYS}", _whole(0, MAX_DAYS),
+           "sessions older than this many days are deleted from the history when the coach starts "
+           "(0: kept until 'history --forget')"),
+    Option("event-logs-kept", EVENT_LOGS_KEPT, f"a whole number from 0 to {MAX_EVENT_LOGS_KEPT}",
+           _whole(0, MAX_EVENT_LOGS_KEPT), "earlier event logs kept beside the current one (FILE.1 ...)"),
     Option("verbose", False, "true or false", lambda v: isinstance(v, bool), "log more detail"),
 )
 """Every option the command line and the config file share, in the order the file lists them."""
 
 BY_KEY = {option.key: option for option in OPTIONS}
+
+CHECKED_AS_GIVEN = ("history-days", "event-logs-kept")
+"""Options whose command-line value is checked by the file's rule (the CLI words the others' errors)."""
 
 
 @dataclass(frozen=True)
@@ -221,6 +230,9 @@ def resolve(given: Mapping[str, Value], places: Places, spoken: bool = True) -> 
     settings = {}
     for option in OPTIONS:
         if given.get(option.key) is not None:
+            if option.key in CHECKED_AS_GIVEN and not option.check(given[option.key]):
+                value = given[option.key]
+                raise ConfigError(f"--{option.key} {value} is out of range; allowed: {option.allowed}")
             settings[option.key] = Setting(given[option.key], "command line")
         elif option.key in state:
             settings[option.key] = Setting(state[option.key], f"{places.state} (said aloud)")

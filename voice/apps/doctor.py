@@ -84,6 +84,29 @@ class DoctorSettings:
     """Content folder, or None for the built-in one."""
     voice: str | None = None
     """The coach's espeak-ng voice."""
+    retention: Retention | None = None
+    """What is kept on the device, and for how long."""
+
+
+@dataclass(frozen=True)
+class Retention:
+    """Where the history and event logs go and how long they are kept (config ``history-days`` ...)."""
+
+    history: Path
+    """The history file."""
+    days: int
+    """Sessions older than this are deleted at the start; 0 keeps them all."""
+    events: Path | None
+    """The event log, or None when none is written."""
+    logs_kept: int
+    """Earlier event logs kept beside it."""
+
+
+def check_kept(retention: Retention) -> Finding:
+    """What the coach keeps on the device and for how long (a reminder, never a failure)."""
+    days = f"the last {retention.days} days" if retention.days else "until 'history --forget'"
+    logs = f"{retention.events} and {retention.logs_kept} earlier" if retention.events else "none written"
+    return Finding("kept", Verdict.OK, f"history {retention.history} ({days}); event logs: {logs}")
 
 
 def _dbfs(level: float) -> float:
@@ -360,6 +383,8 @@ def run_doctor(settings: DoctorSettings, out: IO[str]) -> int:
         report(finding)
     report(check_memory())
     report(check_cores())
+    if settings.retention is not None:
+        report(check_kept(settings.retention))
     failed = [finding.check for finding in findings if finding.verdict is Verdict.FAIL]
     out.write(f"{'not ready: ' + ', '.join(failed) if failed else 'ready: the coach can run hands-free'}\n")
     return 1 if failed else 0

@@ -16,7 +16,11 @@ from voice.private import open_private
 log = logging.getLogger(__name__)
 
 EVENT_LOGS_KEPT = 5
-"""Earlier event logs kept beside the current one (``FILE.1`` the last session's, ``FILE.5`` the oldest)."""
+"""Earlier event logs kept beside the current one unless the config says otherwise (``FILE.1`` the last
+session's, ``FILE.5`` the oldest)."""
+
+MAX_EVENT_LOGS_KEPT = 100
+"""Most earlier event logs the config may keep."""
 
 
 @dataclass(frozen=True)
@@ -81,18 +85,23 @@ Action = Say | Cut | CountMark | StateChange | VoiceChange
 
 def event_log_files(path: Path) -> list[Path]:
     """The event log at ``path`` and the earlier ones kept beside it, those that exist."""
-    return [file for file in (path, *_older(path)) if file.is_file()]
+    return [file for file in (path, *_older(path, MAX_EVENT_LOGS_KEPT)) if file.is_file()]
 
 
-def _older(path: Path) -> list[Path]:
-    return [path.with_name(f"{path.name}.{number}") for number in range(1, EVENT_LOGS_KEPT + 1)]
+def _older(path: Path, kept: int) -> list[Path]:
+    return [path.with_name(f"{path.name}.{number}") for number in range(1, kept + 1)]
 
 
-def open_event_log(path: Path) -> IO[str]:
-    """A new event log at ``path``, owner-only; the one there before moves to ``FILE.1`` (and so on)."""
+def open_event_log(path: Path, kept: int = EVENT_LOGS_KEPT) -> IO[str]:
+    """A new event log at ``path``, owner-only; the one there before moves to ``FILE.1`` (and so on).
+
+    Earlier logs beyond the ``kept`` newest are deleted."""
     try:
+        for surplus in _older(path, MAX_EVENT_LOGS_KEPT)[kept:]:
+            if surplus.is_file():
+                surplus.unlink()
         if path.is_file() and path.stat().st_size:
-            older = _older(path)
+            older = _older(path, kept)
             for newer, elder in reversed(list(zip([path, *older], older, strict=False))):
                 if newer.is_file():
                     newer.replace(elder)

@@ -38,6 +38,8 @@ class HistoryTarget:
     """The wall-clock time of the session start (session second 0)."""
     engine: str
     """The recogniser in use, or ``text`` / ``simulate``."""
+    keep_days: int = 0
+    """Sessions started more than this many days before this one are deleted at its start (0: none)."""
 
 
 class HistoryRecorder:
@@ -67,6 +69,10 @@ class HistoryRecorder:
         assert target.path is not None
         store = HistoryStore.open(target.path)
         try:
+            if target.keep_days:
+                pruned = store.prune(target.started - timedelta(days=target.keep_days))
+                if pruned:
+                    log.info("history: deleted %d sessions older than %d days", pruned, target.keep_days)
             self._session = store.start_session(target.started, target.engine)
         except HistoryError:
             store.close()

@@ -285,6 +285,25 @@ class HistoryStore:
             self._db.execute("VACUUM")
             return Forgotten(count, self._empty_log())
 
+    def prune(self, before: datetime) -> int:
+        """Delete (overwriting) the sessions started before ``before``; returns how many went."""
+        old = (before.timestamp(),)
+        with _translated(self.path):
+            self._db.execute("PRAGMA secure_delete = ON")
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute(
+                    "DELETE FROM events WHERE session IN (SELECT id FROM sessions WHERE started_at < ?)", old
+                )
+                count = self._db.execute("DELETE FROM sessions WHERE started_at < ?", old).rowcount
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            if count:  # the deleted words may still be in the write-ahead log's older frames
+                self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            return count
+
     def _empty_log(self) -> bool:
         """Copy the log into the file and cut it to nothing; True once no reader held it back."""
         for _ in range(CHECKPOINT_TRIES):

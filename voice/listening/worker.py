@@ -9,6 +9,8 @@ Decoding in a second process frees the GIL and puts the decoder on the other cor
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import logging
 import multiprocessing
 import signal
@@ -65,6 +67,19 @@ class Ready:
     """Which model is in use."""
 
 
+def _heap_trimmer() -> Callable[[], object]:
+    """glibc's ``malloc_trim``: gives the memory freed after a decode back to the system (else nothing).
+
+    A long utterance's decode allocates tens of MB that glibc keeps once freed, scattered over the
+    heap, so the worker's resident memory creeps up hour by hour (scripts/bench_worker_memory.py)."""
+    name = ctypes.util.find_library("c")
+    try:
+        trim = ctypes.CDLL(name).malloc_trim if name else None
+    except (OSError, AttributeError):
+        trim = None
+    return (lambda: trim(0)) if trim is not None else (lambda: None)
+
+
 def _serve(connection: Connection, content: Content, settings: ListenSettings) -> None:
     """The worker: load the recogniser, then answer requests until told to close or the parent goes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
@@ -74,6 +89,7 @@ def _serve(connection: Connection, content: Content, settings: ListenSettings) -
         connection.send(error)  # the parent raises it as its own: same class, same one line
         return
     connection.send(Ready(recognizer.engine, recognizer.model))
+    trim = _heap_trimmer()
     while True:
         try:
             op, payload = connection.recv()
@@ -83,6 +99,7 @@ def _serve(connection: Connection, content: Content, settings: ListenSettings) -
             recognizer.accept(payload)
         elif op is Op.FINAL:
             connection.send(recognizer.final())
+            trim()
         elif op is Op.RESET:
             recognizer.reset()
         elif op is Op.PING:
