@@ -377,13 +377,18 @@ class SphinxRecognizer:
         garbage = set(self.garbage)
         return "" if any(word in garbage for word in words) else " ".join(words)
 
+    def rejection(self, pcm: bytes) -> str:
+        """Why an utterance is not decoded: "too short", "beep", or "" (it is decoded)."""
+        samples = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
+        if len(samples) < MIN_DECODE_SECONDS * TARGET_RATE:
+            return "too short"
+        return "beep" if tone_share(samples) > self.tuning.max_tone_share else ""
+
     def prepared(self, pcm: bytes) -> bytes | None:
         """The utterance as the decoder takes it, or None when it is too short or a beep."""
-        samples = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
-        too_short = len(samples) < MIN_DECODE_SECONDS * TARGET_RATE
-        if too_short or tone_share(samples) > self.tuning.max_tone_share:
+        if self.rejection(pcm):
             return None
-        return self._conditioned(samples)
+        return self._conditioned(np.frombuffer(pcm, dtype="<i2").astype(np.float64))
 
     def denoised(self, pcm: bytes) -> bytes:
         """The utterance with its noise suppressed when it was heard in noise, else as it came."""
