@@ -18,7 +18,7 @@ in ``<set>/.bench/`` so a rerun only decodes new settings (delete it after chang
 Stages (``--stages``, or ``--stages-only`` without decoding, fast): where every clip ends, per
 voice, variant (pitch-shifted or vocal-tract-perturbed copy), pitch band and condition: no speech
 found (endpointer), beep (tone check), too short, decoded to none, wrong intent, right; with
-``--beep old`` the check before issue 19 decides the beeps instead (to compare on the same clips).
+``--beep old`` the check before issue 19 decides the beeps instead (``both``: each, on the same clips).
 
 Urgent-word spotting (``--spotting``): every clip is also read by the keyword search over the
 urgent words, keeping each word's best margin over the phone loop; in every fold each word's least
@@ -221,54 +221,59 @@ def run_worker(setting: str, folder: Path, shard: int, shards: int, every: int =
     return {"rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "results": results}
 
 
-def _stage_worker(job: tuple[Path, list[dict[str, Any]], str]) -> list[str]:
-    """The early stage of each clip (runs in a child process)."""
+def _stage_worker(job: tuple[Path, list[dict[str, Any]]]) -> list[list[str]]:
+    """The early stage of each clip under today's beep check and the old one (runs in a child process)."""
     from voice.content import load_content
     from voice.listening.engines.asr_data import load_asr_data
     from voice.listening.engines.sphinx_engine import SphinxRecognizer
     from voice.pcm import read_wav_pcm16k
-    from voice.testing.stages import early_stage, old_is_tone
+    from voice.testing.stages import early_stages, old_is_tone
 
-    folder, labels, beep = job
+    folder, labels = job
     recognizer = SphinxRecognizer.for_content(load_content(), load_asr_data(), SphinxTuning())
-    tone = old_is_tone if beep == "old" else None
+
+    def clean(pcm: bytes) -> bytes:
+        return cleaned(pcm, SHIPPED_FRONT_END)
+
     return [
-        early_stage(
-            read_wav_pcm16k(folder / label["file"]),
-            recognizer,
-            lambda pcm: cleaned(pcm, SHIPPED_FRONT_END),
-            tone,
-        )
+        early_stages(read_wav_pcm16k(folder / label["file"]), recognizer, clean, (None, old_is_tone))
         for label in labels
     ]
 
 
 def stages(
-    folder: Path, labels: list[dict[str, Any]], jobs: int, beep: str, decoded_pass: dict[str, Any] | None
+    folder: Path,
+    labels: list[dict[str, Any]],
+    jobs: int,
+    beeps: Sequence[str],
+    decoded_pass: dict[str, Any] | None,
 ) -> str:
-    """The stage tables of the shipped recogniser over the clips (decoded outcomes from ``decoded_pass``)."""
+    """The stage tables of the shipped recogniser over the clips, one per beep check in ``beeps`` ("new",
+    "old"), decoded outcomes from ``decoded_pass``."""
     from concurrent.futures import ProcessPoolExecutor
 
     from voice.testing.stages import DECODER, StageRecord, decoded_stage, stage_report
 
-    shards = [(folder, labels[i::jobs], beep) for i in range(jobs)]
+    shards = [(folder, labels[i::jobs]) for i in range(jobs)]
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         found = list(pool.map(_stage_worker, shards))
     ends = {
         label["file"]: stage
-        for (_, part, _), stage_list in zip(shards, found, strict=True)
+        for (_, part), stage_list in zip(shards, found, strict=True)
         for label, stage in zip(part, stage_list, strict=True)
     }
-    records = []
-    for label in labels:
-        stage = ends[label["file"]]
-        if stage == DECODER and decoded_pass is not None:
-            intent, exercise, _ = outcome(
-                decoded_pass["results"][label["file"]], SphinxTuning().urgent_garbage_words
-            )
-            stage = decoded_stage(label, intent, exercise)
-        records.append(StageRecord(label, stage))
-    return stage_report(records, decoded_pass is not None)
+    reports = []
+    for beep in beeps:
+        records = []
+        for label in labels:
+            stage = ends[label["file"]][0 if beep == "new" else 1]
+            if stage == DECODER and decoded_pass is not None:
+                record = decoded_pass["results"][label["file"]]
+                intent, exercise, _ = outcome(record, SphinxTuning().urgent_garbage_words)
+                stage = decoded_stage(label, intent, exercise)
+            records.append(StageRecord(label, stage))
+        reports.append(f"beep check: {beep}\n" + stage_report(records, decoded_pass is not None))
+    return "\n".join(reports)
 
 
 def learn_cmn(folder: Path, voices: set[str] | None = None) -> str:
@@ -644,9 +649,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--beep",
-        choices=("new", "old"),
+        choices=("new", "old", "both"),
         default="new",
-        help="beep check in the stage tables (old: before issue 19)",
+        help="beep check in the stage tables (old: before issue 19; both: old, then new)",
     )
     parser.add_argument("--learn-cmn", action="store_true", help="print the clean commands' mean cepstrum")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
@@ -669,8 +674,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     if args.stages_only:
         labels = _labels(args.audio)[:: args.every]
-        print(f"stages before the decoder (beep check: {args.beep}), {args.audio}, {len(labels)} clips:")
-        print(stages(args.audio, labels, max(1, args.jobs), args.beep, None))
+        print(f"stages before the decoder, {args.audio}, {len(labels)} clips:")
+        print(stages(args.audio, labels, max(1, args.jobs), _beeps(args.beep), None))
         return 0
     names = args.settings.split(",")
     unknown = [n for n in names if n not in SETTINGS]
@@ -721,11 +726,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.spotting:
         print(spotting_curve(labels, passes, "plain"))
     if args.stages and current is not None:
-        print(f"stages of the shipped recogniser (beep check: {args.beep}):")
-        print(stages(args.audio, labels, max(1, args.jobs), args.beep, passes[current]))
+        print("stages of the shipped recogniser:")
+        print(stages(args.audio, labels, max(1, args.jobs), _beeps(args.beep), passes[current]))
     elif args.stages:
         print("stages need the shipped setting decoded: add urgent-only8-noisy-ns4 to --settings")
     return 0
+
+
+def _beeps(choice: str) -> tuple[str, ...]:
+    """The beep checks a --beep choice names."""
+    return ("old", "new") if choice == "both" else (choice,)
 
 
 def _same_pass(setting: Setting, shipped: Setting) -> bool:

@@ -35,23 +35,30 @@ class StageRecord:
     """One of EARLY_STAGES, DECODER, or one of DECODED_STAGES."""
 
 
-def early_stage(
-    pcm: bytes, recognizer: Any, clean: Callable[[bytes], bytes], tone: Callable[[bytes], bool] | None
-) -> str:
-    """The stage where a recording ends before the decoder, or DECODER, as ``recognizer.final`` goes.
+def early_stages(
+    pcm: bytes,
+    recognizer: Any,
+    clean: Callable[[bytes], bytes],
+    checks: Sequence[Callable[[bytes], bool] | None] = (None,),
+) -> list[str]:
+    """The stage where a recording ends before the decoder, or DECODER, as ``recognizer.final`` goes:
+    one per beep check in ``checks`` (None: the recogniser's own), to compare them on the same clips.
 
-    ``clean`` is the front end applied before the endpointer; ``tone``, when given, replaces the
-    recogniser's own beep check (to compare checks on the same clips)."""
+    ``clean`` is the front end applied before the endpointer."""
     from voice.audio.endpointer import speech_span
 
     speech = speech_span(clean(pcm))
     if not speech:
-        return NO_SPEECH
+        return [NO_SPEECH] * len(checks)
     utterance = recognizer.denoised(speech)
     why = recognizer.rejection(utterance)
-    if why == TOO_SHORT or tone is None:
-        return why or DECODER
-    return BEEP if tone(utterance) else DECODER
+    stages = []
+    for check in checks:
+        if why == TOO_SHORT or check is None:
+            stages.append(why or DECODER)
+        else:
+            stages.append(BEEP if check(utterance) else DECODER)
+    return stages
 
 
 def decoded_stage(label: dict[str, Any], intent: str, exercise: str | None) -> str:
