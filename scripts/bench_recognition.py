@@ -509,7 +509,7 @@ def urgent_curve(labels: list[dict[str, Any]], passes: dict[str, Any], setting: 
         lines.append(
             f"    {level or 'off':>4}  recall {_cell(found['urgent all'])}"
             f"  clean {_cell(found['urgent clean'])}"
-            f"  false urgent {_cell(found['false urgent'])} of {others} non-commands"
+            f"  false urgent {_cell(found.get('false urgent'))} of {others} non-commands"
         )
     return "\n".join(lines)
 
