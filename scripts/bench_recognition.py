@@ -15,6 +15,11 @@ the machine runs), peak memory of the decoding process; then the urgent-word cur
 against false urgent accepts on non-commands as the urgent level moves). Decoded passes are kept
 in ``<set>/.bench/`` so a rerun only decodes new settings (delete it after changing the engine).
 
+Stages (``--stages``, or ``--stages-only`` without decoding, fast): where every clip ends, per
+voice, variant (pitch-shifted or vocal-tract-perturbed copy), pitch band and condition: no speech
+found (endpointer), beep (tone check), too short, decoded to none, wrong intent, right; with
+``--beep old`` the check before issue 19 decides the beeps instead (``both``: each, on the same clips).
+
 Urgent-word spotting (``--spotting``): every clip is also read by the keyword search over the
 urgent words, keeping each word's best margin over the phone loop; in every fold each word's least
 margin is chosen on the training voices (the most urgent commands found while their non-commands
@@ -214,6 +219,61 @@ def run_worker(setting: str, folder: Path, shard: int, shards: int, every: int =
         else:
             results[label["file"]] = _decode_clip(recognizer, matcher, pcm, SETTINGS[setting].front)
     return {"rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "results": results}
+
+
+def _stage_worker(job: tuple[Path, list[dict[str, Any]]]) -> list[list[str]]:
+    """The early stage of each clip under today's beep check and the old one (runs in a child process)."""
+    from voice.content import load_content
+    from voice.listening.engines.asr_data import load_asr_data
+    from voice.listening.engines.sphinx_engine import SphinxRecognizer
+    from voice.pcm import read_wav_pcm16k
+    from voice.testing.stages import early_stages, old_is_tone
+
+    folder, labels = job
+    recognizer = SphinxRecognizer.for_content(load_content(), load_asr_data(), SphinxTuning())
+
+    def clean(pcm: bytes) -> bytes:
+        return cleaned(pcm, SHIPPED_FRONT_END)
+
+    return [
+        early_stages(read_wav_pcm16k(folder / label["file"]), recognizer, clean, (None, old_is_tone))
+        for label in labels
+    ]
+
+
+def stages(
+    folder: Path,
+    labels: list[dict[str, Any]],
+    jobs: int,
+    beeps: Sequence[str],
+    decoded_pass: dict[str, Any] | None,
+) -> str:
+    """The stage tables of the shipped recogniser over the clips, one per beep check in ``beeps`` ("new",
+    "old"), decoded outcomes from ``decoded_pass``."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from voice.testing.stages import DECODER, StageRecord, decoded_stage, stage_report
+
+    shards = [(folder, labels[i::jobs]) for i in range(jobs)]
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        found = list(pool.map(_stage_worker, shards))
+    ends = {
+        label["file"]: stage
+        for (_, part), stage_list in zip(shards, found, strict=True)
+        for label, stage in zip(part, stage_list, strict=True)
+    }
+    reports = []
+    for beep in beeps:
+        records = []
+        for label in labels:
+            stage = ends[label["file"]][0 if beep == "new" else 1]
+            if stage == DECODER and decoded_pass is not None:
+                record = decoded_pass["results"][label["file"]]
+                intent, exercise, _ = outcome(record, SphinxTuning().urgent_garbage_words)
+                stage = decoded_stage(label, intent, exercise)
+            records.append(StageRecord(label, stage))
+        reports.append(f"beep check: {beep}\n" + stage_report(records, decoded_pass is not None))
+    return "\n".join(reports)
 
 
 def learn_cmn(folder: Path, voices: set[str] | None = None) -> str:
@@ -449,7 +509,7 @@ def urgent_curve(labels: list[dict[str, Any]], passes: dict[str, Any], setting: 
         lines.append(
             f"    {level or 'off':>4}  recall {_cell(found['urgent all'])}"
             f"  clean {_cell(found['urgent clean'])}"
-            f"  false urgent {_cell(found['false urgent'])} of {others} non-commands"
+            f"  false urgent {_cell(found.get('false urgent'))} of {others} non-commands"
         )
     return "\n".join(lines)
 
@@ -583,6 +643,16 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--spotting", action="store_true", help="also spot urgent words and tune their least margins"
     )
+    parser.add_argument("--stages", action="store_true", help="print where clips end, stage by stage")
+    parser.add_argument(
+        "--stages-only", action="store_true", help="only the stages before the decoder (no decoding: fast)"
+    )
+    parser.add_argument(
+        "--beep",
+        choices=("new", "old", "both"),
+        default="new",
+        help="beep check in the stage tables (old: before issue 19; both: old, then new)",
+    )
     parser.add_argument("--learn-cmn", action="store_true", help="print the clean commands' mean cepstrum")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--shard", type=int, default=0, help=argparse.SUPPRESS)
@@ -602,6 +672,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not (args.audio / "labels.jsonl").is_file():
         print(f"no test set in {args.audio}; make it with: python scripts/make_dev_audio.py", file=sys.stderr)
         return 1
+    if args.stages_only:
+        labels = _labels(args.audio)[:: args.every]
+        print(f"stages before the decoder, {args.audio}, {len(labels)} clips:")
+        print(stages(args.audio, labels, max(1, args.jobs), _beeps(args.beep), None))
+        return 0
     names = args.settings.split(",")
     unknown = [n for n in names if n not in SETTINGS]
     if unknown:
@@ -650,7 +725,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(urgent_curve(labels, passes, name))
     if args.spotting:
         print(spotting_curve(labels, passes, "plain"))
+    if args.stages and current is not None:
+        print("stages of the shipped recogniser:")
+        print(stages(args.audio, labels, max(1, args.jobs), _beeps(args.beep), passes[current]))
+    elif args.stages:
+        print("stages need the shipped setting decoded: add urgent-only8-noisy-ns4 to --settings")
     return 0
+
+
+def _beeps(choice: str) -> tuple[str, ...]:
+    """The beep checks a --beep choice names."""
+    return ("old", "new") if choice == "both" else (choice,)
 
 
 def _same_pass(setting: Setting, shipped: Setting) -> bool:

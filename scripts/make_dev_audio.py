@@ -2,6 +2,7 @@
 """Generate labelled spoken development data from many English voices: commands, chatter, noise, silence.
 
     python scripts/make_dev_audio.py               # into dev_audio/dev (needs scripts/setup.sh --bench)
+    python scripts/make_dev_audio.py --extra       # the extended set, into dev_audio/extra
 
 Each voice (espeak-ng voices and variants, flite, festival) speaks one phrasing of every intent,
 more of the urgent ones, two names of every exercise and a few chatter sentences, each at its own
@@ -10,8 +11,15 @@ tempo (0.85-1.15) and pitch (within 3 semitones). Every command is written clean
 babble made of other voices), reverberation, far (quiet, reverberant, dull, a little noise), quiet
 or loud. Non-commands: chatter, coughs and other noise bursts, breathing, steady noise and
 silence. Files come at varied sample rates and channel counts (the recogniser must convert them)
-with a ``labels.jsonl`` manifest whose ``voice`` field lets the benchmark leave one voice out.
-Nothing is committed.
+with a ``labels.jsonl`` manifest whose ``voice`` field lets the benchmark leave one voice out;
+``f0`` is the median pitch as spoken (Hz) and ``variant`` names a copy's shift.
+
+The extended set (``--extra``) widens the kinds of voice rather than their number of sentences:
+every development voice and a few more espeak-ng variants (EXTRA_VOICES), each moved to every
+median pitch of PITCH_TARGETS (80-400 Hz: very deep to child) and given shorter and longer vocal
+tracts (TRACT_FACTORS), speaking the three urgent intents, one other command, one start and one
+chatter sentence, clean and in one other condition. The ``voice`` field stays the voice the copy is
+made from, so leaving one voice out leaves out its copies too. Nothing is committed.
 """
 
 from __future__ import annotations
@@ -36,7 +44,15 @@ from voice.content import Content, load_content
 from voice.content.numbers import number_words
 from voice.pcm import TARGET_RATE, read_wav, resample
 from voice.testing.audio import noise, write_wav
-from voice.testing.voices import DEV_VOICES, missing_packages, speak
+from voice.testing.voices import (
+    DEV_VOICES,
+    EXTRA_VOICES,
+    PITCH_TARGETS,
+    TRACT_FACTORS,
+    median_pitch,
+    missing_packages,
+    speak,
+)
 
 Audio = npt.NDArray[np.float64]
 RATE = TARGET_RATE
@@ -150,6 +166,12 @@ class Spoken:
     """Speed factor applied after synthesis (sox tempo: pitch kept)."""
     cents: int = 0
     """Pitch shift in cents (sox pitch: tempo kept)."""
+    tract: float = 1.0
+    """Vocal-tract-length factor (formants scaled, pitch kept)."""
+    variant: str = ""
+    """Name of the copy's shift ("pitch 330 Hz", "tract 1.15"; "" for the voice as it is)."""
+    f0: int = 0
+    """Median pitch as spoken (Hz)."""
 
 
 @dataclass(frozen=True)
@@ -180,6 +202,10 @@ class Clip:
     """Channels the file is written with."""
     noise: str
     """Noise type mixed in, or ""."""
+    variant: str = ""
+    """Shift of a copy of the voice ("pitch 330 Hz", "tract 1.15"), "" for the voice as it is."""
+    f0: int = 0
+    """Median pitch of the speech as spoken, Hz (0 for noises)."""
 
 
 def _exercise_names(content: Content) -> dict[str, list[str]]:
@@ -220,22 +246,77 @@ def _voice_tag(voice: str) -> str:
     return voice.replace(":", "-").replace("+", "_")
 
 
-def _spoken_by(voice: str, content: Content, rng: random.Random, per_exercise: int) -> list[Spoken]:
-    """Everything one voice says, each sentence at its own tempo and pitch."""
+def _spoken_by(
+    voice: str, content: Content, rng: random.Random, per_exercise: int, f0: float
+) -> list[Spoken]:
+    """Everything one voice says, each sentence at its own tempo and pitch (``f0``: the voice's own)."""
     tag = _voice_tag(voice)
     talk = [
         Spoken(f"{tag}-chatter-{i}", text, "none", None, "chatter")
         for i, text in enumerate(rng.sample(CHATTER, CHATTER_PER_VOICE))
     ]
-    return [
-        replace(s, voice=voice, tempo=round(rng.uniform(0.85, 1.15), 2), cents=rng.randint(-300, 300))
-        for s in _command_sentences(content, voice, rng, per_exercise) + talk
+    spoken = []
+    for s in _command_sentences(content, voice, rng, per_exercise) + talk:
+        tempo, cents = round(rng.uniform(0.85, 1.15), 2), rng.randint(-300, 300)
+        spoken.append(replace(s, voice=voice, tempo=tempo, cents=cents, f0=_shifted(f0, cents)))
+    return spoken
+
+
+def _shifted(f0: float, cents: int) -> int:
+    return round(f0 * 2 ** (cents / 1200))
+
+
+EXTRA_INTENTS = ("stop", "pain", "pause")
+"""Intents every copy in the extended set says (one other command, a start and chatter besides)."""
+
+
+def _variants(voice: str, f0: float, rng: random.Random) -> list[tuple[str, int, float]]:
+    """(name, cents, tract) of every copy of a voice in the extended set."""
+    copies = [("", rng.randint(-100, 100), 1.0)] if voice in EXTRA_VOICES else []
+    copies += [
+        (f"pitch {t} Hz", round(1200 * np.log2(t / f0)) + rng.randint(-30, 30), 1.0) for t in PITCH_TARGETS
     ]
+    copies += [(f"tract {f:g}", rng.randint(-200, 200), f) for f in TRACT_FACTORS]
+    return copies
+
+
+def _extra_spoken_by(voice: str, content: Content, rng: random.Random, f0: float) -> list[Spoken]:
+    """What one voice and its copies say in the extended set."""
+    spoken = []
+    for name, cents, tract in _variants(voice, f0, rng):
+        tag = _voice_tag(voice) + ("-" + name.replace(" ", "") if name else "")
+        commands = _command_sentences(content, voice, rng, 1)
+        chosen = [rng.choice([s for s in commands if s.intent == intent]) for intent in EXTRA_INTENTS]
+        chosen.append(rng.choice([s for s in commands if s.intent not in (*EXTRA_INTENTS, "start")]))
+        chosen.append(rng.choice([s for s in commands if s.intent == "start"]))
+        chosen.append(Spoken(f"{_voice_tag(voice)}-chatter-0", rng.choice(CHATTER), "none", None, "chatter"))
+        for s in chosen:
+            tempo = round(rng.uniform(0.9, 1.1), 2)
+            spoken.append(
+                replace(
+                    s,
+                    id=s.id.replace(_voice_tag(voice), tag, 1),
+                    voice=voice,
+                    tempo=tempo,
+                    cents=cents,
+                    tract=tract,
+                    variant=name,
+                    f0=_shifted(f0, cents),
+                )
+            )
+    return spoken
+
+
+def natural_pitch(voice: str) -> float:
+    """A voice's median pitch (Hz) speaking a fixed sentence."""
+    with tempfile.TemporaryDirectory() as tmp:
+        return median_pitch(speak(voice, "please stop the exercise now", Path(tmp) / "pitch.raw.wav"))
 
 
 def synthesise(spoken: Spoken, workdir: Path) -> Audio:
     """Speech as 16 kHz float samples, tempo and pitch applied (exact silence trimmed off the ends)."""
-    return speak(spoken.voice, spoken.text, workdir / f"{spoken.id}.raw.wav", spoken.tempo, spoken.cents)
+    raw = workdir / f"{spoken.id}.raw.wav"
+    return speak(spoken.voice, spoken.text, raw, spoken.tempo, spoken.cents, spoken.tract)
 
 
 def _pad(samples: Audio, rng: random.Random) -> Audio:
@@ -393,6 +474,8 @@ def _render_spoken(job: tuple[Spoken, tuple[str, ...], Path, int, Sequence[str]]
                     rate,
                     channels,
                     noise,
+                    spoken.variant,
+                    spoken.f0,
                 )
             )
     return clips
@@ -500,12 +583,16 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--voices", help="comma-separated subset of the voices (default: all)")
     parser.add_argument("--per-exercise", type=int, default=2, help="names spoken per exercise and voice")
     parser.add_argument("--jobs", type=int, default=2, help="parallel workers")
+    parser.add_argument(
+        "--extra", action="store_true", help="the extended set: pitch and vocal-tract copies, more voices"
+    )
     return parser.parse_args(argv)
 
 
-def _conditions(spoken: Spoken, index: int) -> tuple[str, ...]:
-    """Commands: clean, 10 dB noise and one more in turn; chatter: clean and one other in turn."""
-    if spoken.kind == "command":
+def _conditions(spoken: Spoken, index: int, extra: bool = False) -> tuple[str, ...]:
+    """Commands: clean, 10 dB noise and one more in turn; chatter: clean and one other in turn (in
+    the extended set commands too)."""
+    if spoken.kind == "command" and not extra:
         return ("clean", "noise10", EXTRA_CONDITIONS[index % len(EXTRA_CONDITIONS)])
     others = ("noise10", *EXTRA_CONDITIONS)
     return ("clean", others[index % len(others)])
@@ -514,20 +601,29 @@ def _conditions(spoken: Spoken, index: int) -> tuple[str, ...]:
 def main(argv: Sequence[str] | None = None) -> int:
     """Generate the set and its manifest; returns the exit status."""
     args = parse_args(argv)
-    voices = tuple(args.voices.split(",")) if args.voices else VOICES
-    unknown = [v for v in voices if v not in VOICES]
+    known = (*VOICES, *EXTRA_VOICES) if args.extra else VOICES
+    voices = tuple(args.voices.split(",")) if args.voices else known
+    unknown = [v for v in voices if v not in known]
     if unknown:
-        print(f"make_dev_audio: unknown voice {unknown[0]}; choose from {', '.join(VOICES)}", file=sys.stderr)
+        print(f"make_dev_audio: unknown voice {unknown[0]}; choose from {', '.join(known)}", file=sys.stderr)
         return 1
     missing = missing_packages(voices)
     if missing:
         print(f"make_dev_audio: needs {' '.join(missing)} (scripts/setup.sh --bench)", file=sys.stderr)
         return 1
-    out = args.out or Path(__file__).resolve().parent.parent / "dev_audio" / "dev"
+    out = args.out or Path(__file__).resolve().parent.parent / "dev_audio" / (
+        "extra" if args.extra else "dev"
+    )
     rng = random.Random(args.seed)
     content = load_content()
-    spoken = [s for voice in voices for s in _spoken_by(voice, content, rng, args.per_exercise)]
-    jobs = [(s, _conditions(s, i), out, args.seed * 10007 + i, CHATTER) for i, s in enumerate(spoken)]
+    pitches = {voice: natural_pitch(voice) for voice in voices}
+    if args.extra:
+        spoken = [s for voice in voices for s in _extra_spoken_by(voice, content, rng, pitches[voice])]
+    else:
+        spoken = [s for v in voices for s in _spoken_by(v, content, rng, args.per_exercise, pitches[v])]
+    jobs = [
+        (s, _conditions(s, i, args.extra), out, args.seed * 10007 + i, CHATTER) for i, s in enumerate(spoken)
+    ]
     for folder in {f"{s.kind}/{c}" for s, conditions, *_ in jobs for c in conditions} | {"noise", "silence"}:
         (out / folder).mkdir(parents=True, exist_ok=True)
     with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:

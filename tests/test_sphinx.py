@@ -10,6 +10,7 @@ import pytest
 
 from tests.helpers import pink, requires_espeak, spoken
 from voice.apps.recognize import recognize_pcm
+from voice.audio.tones import is_tone
 from voice.confidence import URGENT_CONFIDENCE
 from voice.content import Content, load_content
 from voice.errors import ContentError
@@ -18,7 +19,6 @@ from voice.listening.engines.sphinx_engine import (
     SphinxRecognizer,
     SphinxTuning,
     dictionary_lines,
-    tone_share,
 )
 from voice.listening.grammar import word_graph
 from voice.listening.intent import IntentMatcher
@@ -206,7 +206,7 @@ def test_timer_beeps_are_not_a_command(
     recognizer: SphinxRecognizer, matcher: IntentMatcher, frequency: float
 ) -> None:
     samples = kitchen_timer(frequency)
-    assert tone_share(samples) > recognizer.tuning.max_tone_share
+    assert is_tone(samples)
     record = recognize_pcm(float_to_pcm16(samples.astype(np.float32)), recognizer, matcher)
     assert record["intent"] == "none", record
 
@@ -218,7 +218,7 @@ def test_short_words_are_not_taken_for_beeps(
     recognizer: SphinxRecognizer, speech_dir: Path, text: str
 ) -> None:
     samples = np.frombuffer(spoken(speech_dir, text), dtype="<i2").astype(np.float64)
-    assert tone_share(samples) < recognizer.tuning.max_tone_share
+    assert not is_tone(samples)
 
 
 @pytest.mark.parametrize(

@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from voice.audio.frontend import level_spread_db, suppressed
+from voice.audio.tones import is_tone
 from voice.confidence import GRAMMAR_HIT_CONFIDENCE, URGENT_CONFIDENCE
 from voice.content import URGENT_INTENTS, Content
 from voice.errors import ContentError, ModelError
@@ -73,8 +74,9 @@ class SphinxTuning:
     are short, chatter is not (and each second reading costs as much again as the first)."""
     floor_db: float = 55.0
     """Level, below the utterance's peak, of the noise floor added against digital silence."""
-    max_tone_share: float = 0.8
-    """Utterances with more of their power than this within 40 Hz of one frequency are beeps, not speech."""
+    tone_check: bool = True
+    """Utterances that are beeps, alarms or chirps rather than a voice are not decoded
+    (``voice.audio.tones``: no speech clip of any development voice or pitch is dropped)."""
     streaming: bool = False
     """Make the first reading while the person speaks (so the result is ready at the endpoint)."""
     cmn_init: str = "50.70,-3.97,-1.64,8.68,-7.51,-2.99,-3.25,-7.55,-2.89,-3.25,0.05,-1.82,-0.17"
@@ -97,21 +99,6 @@ class SphinxTuning:
     (with sound-alike stops) it recovered 17 of 33 stops lost to other commands but made 31 more false
     pauses in 1,092 commands and lost 5 points of other commands; leave-one-voice-out kept it off in 12 of
     14 folds (scripts/bench_urgent_margin.py)."""
-
-
-def tone_share(samples: npt.NDArray[np.float64]) -> float:
-    """Share of the power within 40 Hz of the strongest frequency: near 1 for a beep or whistle.
-
-    Speech spreads its power over many harmonics and formants, and its pitch moves, so even a
-    monotone synthetic voice stays under 0.61 (dev and heldout sets), a timer beep is at 0.98.
-    """
-    spectrum = np.abs(np.fft.rfft(samples - samples.mean())) ** 2
-    total = float(spectrum.sum())
-    if total <= 0.0:
-        return 0.0
-    peak = int(np.argmax(spectrum))
-    width = max(1, round(40 * len(samples) / TARGET_RATE))
-    return float(spectrum[max(0, peak - width) : peak + width + 1].sum()) / total
 
 
 def dictionary_lines(dictionary: Path, vocabulary: set[str]) -> list[str]:
@@ -382,13 +369,18 @@ class SphinxRecognizer:
         garbage = set(self.garbage)
         return "" if any(word in garbage for word in words) else " ".join(words)
 
+    def rejection(self, pcm: bytes) -> str:
+        """Why an utterance is not decoded: "too short", "beep", or "" (it is decoded)."""
+        samples = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
+        if len(samples) < MIN_DECODE_SECONDS * TARGET_RATE:
+            return "too short"
+        return "beep" if self.tuning.tone_check and is_tone(samples) else ""
+
     def prepared(self, pcm: bytes) -> bytes | None:
         """The utterance as the decoder takes it, or None when it is too short or a beep."""
-        samples = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
-        too_short = len(samples) < MIN_DECODE_SECONDS * TARGET_RATE
-        if too_short or tone_share(samples) > self.tuning.max_tone_share:
+        if self.rejection(pcm):
             return None
-        return self._conditioned(samples)
+        return self._conditioned(np.frombuffer(pcm, dtype="<i2").astype(np.float64))
 
     def denoised(self, pcm: bytes) -> bytes:
         """The utterance with its noise suppressed when it was heard in noise, else as it came."""
