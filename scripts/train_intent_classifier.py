@@ -59,8 +59,7 @@ EXTRA_VOICES = (
 )
 """espeak-ng voice and variant pairs beyond the development voices (none of them reserved)."""
 TRAINING_VOICES = (*DEV_VOICES, *EXTRA_VOICES)
-"""Every voice the shipped model is trained on. Reserved voices (flite slt and awb, festival's HTS slt,
-espeak-ng's Scottish English) are never used."""
+"""Every voice the shipped model is trained on; voices kept for acceptance tests are never used."""
 
 CHATTER = (
     "i am going to make some tea",

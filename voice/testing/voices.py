@@ -28,8 +28,7 @@ DEV_VOICES = (
     "festival:kal_diphone",
     "festival:ked_diphone",
 )
-"""Synthesiser:voice of every development speaker. Voices kept for acceptance tests are deliberately absent
-(flite slt and awb, festival's HTS slt, espeak-ng's Scottish English)."""
+"""Synthesiser:voice of every development speaker; voices kept for acceptance tests are left out."""
 
 EXTRA_VOICES = (
     "espeak-ng:en-us+grandma",
@@ -41,7 +40,7 @@ EXTRA_VOICES = (
 )
 """Further espeak-ng variants (older voices, other female voices, another Klatt source) for the extended
 set. Every flite and festival English voice installed that is not reserved is in DEV_VOICES already
-(flite kal, kal16, rms; festival kal_diphone, ked_diphone); flite's awb_time is the reserved awb."""
+(flite kal, kal16, rms; festival kal_diphone, ked_diphone)."""
 
 PITCH_TARGETS = (80, 110, 150, 200, 260, 330, 400)
 """Median pitches (Hz) the extended set moves every voice to: very deep, male, female, child."""
