@@ -174,7 +174,7 @@ def test_recognize_uses_the_profile_unless_told_not_to(tmp_path: Path) -> None:
     from voice.enrolment.build import BuildSettings, build_profile
 
     readings = tmp_path / "readings"
-    _read_aloud(readings, tmp_path, count=12)
+    _read_aloud(readings, tmp_path)
     built = build_profile(readings, default_profile_folder(), BuildSettings(force=True))
     assert built.adaptation is not None and built.adaptation.mllr is not None
     command = espeak_wav(tmp_path, "start the hamstring stretch", pad=0.3)
