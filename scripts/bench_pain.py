@@ -116,9 +116,10 @@ def other_commands(content: Content) -> list[str]:
 
 
 def bench_audio(
-    content: Content, pain: list[str], not_pain: list[str], everyday: list[str], only: str | None = None
+    content: Content, pain: list[str], not_pain: list[str], everyday: list[str], only: str | None = None,
+    classifier: bool = True,
 ) -> None:
-    recognizer = open_recognizer(content, ListenSettings(engine="pocketsphinx"))
+    recognizer = open_recognizer(content, ListenSettings(engine="pocketsphinx", classifier=classifier))
     matcher = IntentMatcher(content)
     groups = {
         "pain": pain, "commands": other_commands(content), "chatter": CHATTER + everyday, "comfort": not_pain,
@@ -178,6 +179,9 @@ def main() -> None:
     )
     parser.add_argument("--no-audio", action="store_true", help="only the simulate part")
     parser.add_argument(
+        "--no-classifier", action="store_true", help="PocketSphinx alone, without the intent classifier"
+    )
+    parser.add_argument(
         "--only", choices=("commands", "chatter", "comfort"),
         help="speak only this group and list each clip that came out as pain",
     )
@@ -186,7 +190,8 @@ def main() -> None:
     content = load_content()
     bench_simulate(content, lists["pain"], lists["not_pain"] + lists["everyday"])
     if not args.no_audio:
-        bench_audio(content, lists["pain"], lists["not_pain"], lists["everyday"], args.only)
+        bench_audio(content, lists["pain"], lists["not_pain"], lists["everyday"], args.only,
+                    not args.no_classifier)
 
 
 if __name__ == "__main__":
