@@ -18,9 +18,10 @@ is silent during the clips.
 
 Each stage is timed with ``time.process_time()`` in the process that runs it (processor time, not
 wall time: the machine is shared), exclusive of the stages it calls. An utterance is charged the
-listener's blocks since the previous utterance's end and its own final reading. Printed: per stage
-p50 / p95 / max ms per utterance (0 where the stage did not run for it) and how often it ran; the
-total per utterance overall, by condition, kind and utterance length; the peak RSS of each process.
+listener's blocks from its pre-roll to its end decision, and its final reading; the blocks where no
+one speaks are the listener's idle cost, printed per second of audio. Printed: per stage p50 / p95 /
+max ms per utterance (0 where the stage did not run for it) and how often it ran; the total per
+utterance overall, by condition, kind and utterance length; the peak RSS of each process.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ import multiprocessing
 import resource
 import sys
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
@@ -45,7 +46,7 @@ sys.path.insert(0, str(ROOT))
 
 from voice.apps.recognize import with_silent_edges  # noqa: E402
 from voice.audio.echo_canceller import ReferenceBuffer  # noqa: E402
-from voice.audio.endpointer import Endpointer, Kind  # noqa: E402
+from voice.audio.endpointer import Endpointer, Event, Kind  # noqa: E402
 from voice.clock import MonotonicClock  # noqa: E402
 from voice.content import load_content  # noqa: E402
 from voice.listening.engines import open_recognizer  # noqa: E402
@@ -66,6 +67,8 @@ ECHO_GAIN = 0.3
 """Level of that echo at the microphone."""
 COACH_SECONDS = 4.0
 """How long the coach speaks before the first clip."""
+PREROLL_BLOCKS = 32
+"""Recent blocks kept to charge an utterance's opening to it (more than its pre-roll and open window)."""
 BANDS = ((0.0, 1.0), (1.0, 2.0), (2.0, 4.0), (4.0, 99.0))
 """Utterance length bands (seconds of audio handed to the recogniser)."""
 
@@ -81,6 +84,12 @@ COACH = ("intent (coach)",)
 STAGES = (*LISTENER, *WORKER, *COACH)
 
 Spent = dict[str, float]
+
+
+def add(into: Spent, spent: Spent) -> None:
+    """Add ``spent`` to ``into``, stage by stage."""
+    for stage, seconds in spent.items():
+        into[stage] = into.get(stage, 0.0) + seconds
 
 
 class Stopwatch:
@@ -190,6 +199,10 @@ class Coach:
             raise SystemExit("Silero is not installed: the endpointer would use its energy checks")
         self.watch.wrap(self.endpointer._detector, "probability", "silero vad")
         self.watch.wrap(self.matcher, "match", "intent (coach)")
+        self.recent: deque[Spent] = deque(maxlen=PREROLL_BLOCKS)
+        self.idle: Spent = {}
+        """Listener stages' processor seconds on blocks outside every utterance."""
+        self.idle_blocks = 0
         context = multiprocessing.get_context("spawn")
         self.connection, theirs = context.Pipe()
         self.worker = context.Process(target=serve, args=(theirs,), name="recognizer", daemon=True)
@@ -217,32 +230,49 @@ class Coach:
     def play(self, pcm: bytes, clip: dict[str, Any]) -> list[Utterance]:
         """The clip through the live stages, block by block, as the coach hears it while silent."""
         found: list[Utterance] = []
-        current = Utterance(clip)
+        current: Utterance | None = None
         silence = np.zeros(BLOCK_BYTES // SAMPLE_BYTES, np.float32)
         for at in range(0, len(pcm) - BLOCK_BYTES + 1, BLOCK_BYTES):
             self.reference.write(silence)  # the idle speaker keeps writing silence
-            started = time.process_time()
-            ended = self._block(pcm[at : at + BLOCK_BYTES], current)
-            self._charge(current, time.process_time() - started)
-            if ended:
-                found.append(current)
-                current = Utterance(clip)
-        if found:
-            for stage, spent in current.spent.items():
-                found[-1].spent[stage] = found[-1].spent.get(stage, 0.0) + spent
+            began = time.process_time()
+            events = self.endpointer.push(self.stream.clean(pcm[at : at + BLOCK_BYTES]))
+            if at + 2 * BLOCK_BYTES > len(pcm):  # the clip's last block ends an utterance still open
+                events += self.endpointer.flush()
+            charged, current = self._events(events, current, clip, found)
+            self._charge(charged, time.process_time() - began)
         return found
 
-    def _block(self, block: bytes, current: Utterance) -> bool:
-        """One block through the listener; True when it ended the utterance (its final reading taken)."""
-        for event in self.endpointer.push(self.stream.clean(block)):
+    def _events(
+        self, events: list[Event], current: Utterance | None, clip: dict[str, Any], found: list[Utterance]
+    ) -> tuple[Utterance | None, Utterance | None]:
+        """Send the utterance's audio to the worker, take its final reading at the end; returns the
+        utterance this block is charged to (None: no one spoke) and the one still open."""
+        charged = current
+        for event in events:
+            if event.kind is Kind.START:
+                current = Utterance(clip)
+                charged = charged or current
+                self._take_preroll(current, len(event.audio))
+            if current is None:
+                continue
             if event.kind is Kind.END:
                 self._final(current)
-                return True
+                found.append(current)
+                current = None
+                continue
             started = time.process_time()
             self.connection.send(("accept", event.audio))
             self.watch.spent["send to worker"] += time.process_time() - started
             current.seconds += len(event.audio) / SAMPLE_BYTES / TARGET_RATE
-        return False
+        return charged, current
+
+    def _take_preroll(self, utterance: Utterance, audio_bytes: int) -> None:
+        """Charge the utterance the earlier blocks its opening audio (the pre-roll) came in."""
+        for _ in range(min(len(self.recent), -(-audio_bytes // BLOCK_BYTES) - 1)):
+            spent = self.recent.pop()
+            add(utterance.spent, spent)
+            add(self.idle, {stage: -seconds for stage, seconds in spent.items()})
+            self.idle_blocks -= 1
 
     def _final(self, current: Utterance) -> None:
         self.connection.send(("final", None))
@@ -251,15 +281,18 @@ class Coach:
         current.text = transcript.text
         if transcript.text:  # the coach matches what it heard (voice.apps.live.Ears.judge)
             self.matcher.match(transcript.text, transcript.confidence)
-        for stage, seconds in spent.items():
-            current.spent[stage] = current.spent.get(stage, 0.0) + seconds
+        add(current.spent, spent)
 
-    def _charge(self, current: Utterance, block_seconds: float) -> None:
-        """Add this block's stages to the utterance, what no stage took as ``listener other``."""
+    def _charge(self, utterance: Utterance | None, block_seconds: float) -> None:
+        """Add this block's stages, what no stage took as ``listener other``, to the utterance (or idle)."""
         spent = self.watch.take()
         spent["listener other"] = max(0.0, block_seconds - sum(spent.values()))
-        for stage, seconds in spent.items():
-            current.spent[stage] = current.spent.get(stage, 0.0) + seconds
+        if utterance is not None:
+            add(utterance.spent, spent)
+            return
+        self.recent.append(spent)
+        add(self.idle, spent)
+        self.idle_blocks += 1
 
     def close(self) -> float:
         """Stop the worker; its peak RSS in MB."""
@@ -302,7 +335,8 @@ def report_stages(found: Sequence[Utterance]) -> None:
         values = [u.spent.get(stage, 0.0) for u in found]
         ran = sum(1 for u in found if stage in u.spent)
         print(f"{stage:22} {ms(values)}  {ran:4d}/{len(found):<4d}  {100 * sum(values) / whole:4.1f}%")
-    for name, stages in (("listener (coach)", LISTENER), ("worker", WORKER), ("all stages", STAGES)):
+    for name, stages in (("listener (coach)", LISTENER), ("worker", WORKER),
+                         ("after the end", (*WORKER, *COACH)), ("all stages", STAGES)):
         print(f"{name:22} {ms([total(u, stages) for u in found])}")
 
 
@@ -318,6 +352,17 @@ def report_groups(title: str, found: Sequence[Utterance], key: Callable[[Utteran
         listener = np.percentile([total(u, LISTENER) for u in group], 95) * 1000
         worker = np.percentile([total(u, WORKER) for u in group], 95) * 1000
         print(f"{name:22} {ms([total(u) for u in group])}  {len(group):5d}  ({listener:.1f}, {worker:.1f})")
+
+
+def report_idle(coach: Coach) -> None:
+    """The listener's processor time while no one speaks."""
+    seconds = coach.idle_blocks * BLOCK_BYTES / SAMPLE_BYTES / TARGET_RATE
+    if not seconds:
+        return
+    per_second = 1000 * sum(coach.idle.values()) / seconds
+    stages = ", ".join(f"{stage} {1000 * coach.idle.get(stage, 0.0) / seconds:.1f}" for stage in LISTENER)
+    print(f"\nlistener while no one speaks ({seconds:.0f} s): {per_second:.1f} ms per second of audio "
+          f"({per_second / 10:.1f}% of a core): {stages}")
 
 
 def band(utterance: Utterance) -> str:
@@ -350,6 +395,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not found:
         return 1
     report_stages(found)
+    report_idle(coach)
     report_groups("condition", found, lambda u: str(u.clip["condition"]))
     report_groups("kind", found, lambda u: str(u.clip["kind"]))
     report_groups("utterance length", found, band)
