@@ -127,6 +127,12 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def rss_mb() -> float:
+    """This process's resident memory now."""
+    status = Path("/proc/self/status").read_text()
+    return int(status.split("VmRSS:")[1].split()[0]) / 1024
+
+
 def timed_recognizer(watch: Stopwatch) -> Any:
     """The coach's worker recogniser, its stages timed."""
     recognizer = open_recognizer(load_content(), ListenSettings(engine="pocketsphinx"))
@@ -150,7 +156,7 @@ def serve(connection: Connection) -> None:
     watch = Stopwatch()
     recognizer = timed_recognizer(watch)
     trim = _heap_trimmer()
-    connection.send("ready")
+    connection.send(rss_mb())
     started = time.process_time()
     while True:
         op, payload = connection.recv()
@@ -207,8 +213,8 @@ class Coach:
         self.connection, theirs = context.Pipe()
         self.worker = context.Process(target=serve, args=(theirs,), name="recognizer", daemon=True)
         self.worker.start()
-        if self.connection.recv() != "ready":
-            raise SystemExit("the recogniser worker did not start")
+        self.loaded_mb = (rss_mb(), float(self.connection.recv()))
+        """Resident memory of the coach's side and of the worker once everything is loaded."""
 
     def speak(self, voice: bytes) -> None:
         """The coach says ``voice`` and the microphone hears its echo: the canceller finds its lag."""
@@ -399,8 +405,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     report_groups("condition", found, lambda u: str(u.clip["condition"]))
     report_groups("kind", found, lambda u: str(u.clip["kind"]))
     report_groups("utterance length", found, band)
-    print(f"\npeak RSS: coach's listening process {peak_rss_mb():.0f} MB, "
-          f"recogniser worker {worker_peak:.0f} MB")
+    print(f"\nRSS once loaded: coach's listening process {coach.loaded_mb[0]:.0f} MB, recogniser worker "
+          f"{coach.loaded_mb[1]:.0f} MB; peak: {peak_rss_mb():.0f} MB and {worker_peak:.0f} MB")
     return 0
 
 
