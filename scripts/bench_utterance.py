@@ -93,26 +93,32 @@ def add(into: Spent, spent: Spent) -> None:
 
 
 class Stopwatch:
-    """Processor seconds per stage, each stage's own (the wrapped stages it calls are not counted in it)."""
+    """Processor seconds per stage, and how far each raised the process's peak memory; each stage's own
+    (what the wrapped stages it calls spent is not counted in it)."""
 
     def __init__(self) -> None:
         self.spent: Spent = defaultdict(float)
-        self._inner: list[float] = []
+        self.raised: Spent = defaultdict(float)
+        """MB by which each stage raised the peak resident memory."""
+        self._inner: list[tuple[float, float]] = []
 
     def wrap(self, owner: Any, method: str, stage: str) -> None:
         """Time ``owner.method`` (an instance's method) as ``stage`` from now on."""
         real = getattr(owner, method)
 
         def timed(*args: Any, **kwargs: Any) -> Any:
-            self._inner.append(0.0)
-            started = time.process_time()
+            self._inner.append((0.0, 0.0))
+            peak, started = peak_rss_mb(), time.process_time()
             try:
                 return real(*args, **kwargs)
             finally:
-                elapsed = time.process_time() - started
-                self.spent[stage] += elapsed - self._inner.pop()
+                elapsed, rise = time.process_time() - started, peak_rss_mb() - peak
+                inner_elapsed, inner_rise = self._inner.pop()
+                self.spent[stage] += elapsed - inner_elapsed
+                self.raised[stage] += rise - inner_rise
                 if self._inner:
-                    self._inner[-1] += elapsed
+                    outer_elapsed, outer_rise = self._inner[-1]
+                    self._inner[-1] = (outer_elapsed + elapsed, outer_rise + rise)
 
         object.__setattr__(owner, method, timed)
 
@@ -170,7 +176,7 @@ def serve(connection: Connection) -> None:
             connection.send((transcript, spent))
             started = time.process_time()
         else:
-            connection.send(peak_rss_mb())
+            connection.send((peak_rss_mb(), dict(watch.raised)))
             return
 
 
@@ -300,12 +306,12 @@ class Coach:
         add(self.idle, spent)
         self.idle_blocks += 1
 
-    def close(self) -> float:
-        """Stop the worker; its peak RSS in MB."""
+    def close(self) -> tuple[float, Spent]:
+        """Stop the worker; its peak RSS in MB, and by how much each of its stages raised it."""
         self.connection.send(("close", None))
-        peak = float(self.connection.recv())
+        peak, raised = self.connection.recv()
         self.worker.join(5)
-        return peak
+        return float(peak), raised
 
 
 def sample(folder: Path, every: int) -> list[dict[str, Any]]:
@@ -371,6 +377,17 @@ def report_idle(coach: Coach) -> None:
           f"({per_second / 10:.1f}% of a core): {stages}")
 
 
+def report_memory(coach: Coach, worker_peak: float, worker_raised: Spent) -> None:
+    """Both processes' memory once loaded and at their peaks, and the stages that raised the peaks."""
+    print(f"\nRSS once loaded: coach's listening process {coach.loaded_mb[0]:.0f} MB, recogniser worker "
+          f"{coach.loaded_mb[1]:.0f} MB; peak: {peak_rss_mb():.0f} MB and {worker_peak:.0f} MB")
+    processes = (("coach's listening process", coach.watch.raised), ("recogniser worker", worker_raised))
+    for name, raised in processes:
+        rises = sorted(((mb, stage) for stage, mb in raised.items() if mb >= 0.5), reverse=True)
+        stages = ", ".join(f"{stage} {mb:.0f} MB" for mb, stage in rises) or "no stage"
+        print(f"peak raised after loading, {name}: {stages}")
+
+
 def band(utterance: Utterance) -> str:
     """The utterance's length band."""
     low, high = next((lo, hi) for lo, hi in BANDS if utterance.seconds < hi)
@@ -395,9 +412,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         heard = coach.play(with_silent_edges(read_pcm(args.set / clip["file"])), clip)
         found.extend(heard)
         silent += not heard
-    worker_peak = coach.close()
+    worker_peak, worker_raised = coach.close()
     print(f"{len(clips)} clips (every {args.every}th of {args.set}), {len(found)} utterances; "
-          f"{silent} clips gave none (their listener time is not counted)")
+          f"{silent} clips gave none (their blocks count as idle)")
     if not found:
         return 1
     report_stages(found)
@@ -405,8 +422,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     report_groups("condition", found, lambda u: str(u.clip["condition"]))
     report_groups("kind", found, lambda u: str(u.clip["kind"]))
     report_groups("utterance length", found, band)
-    print(f"\nRSS once loaded: coach's listening process {coach.loaded_mb[0]:.0f} MB, recogniser worker "
-          f"{coach.loaded_mb[1]:.0f} MB; peak: {peak_rss_mb():.0f} MB and {worker_peak:.0f} MB")
+    report_memory(coach, worker_peak, worker_raised)
     return 0
 
 
