@@ -127,6 +127,28 @@ def test_a_sign_in_no_template_is_refused(tmp_path: Path) -> None:
         load_content(folder)
 
 
+def test_a_typed_only_sign_needs_no_template_but_must_be_a_sign(tmp_path: Path) -> None:
+    folder = tmp_path / "content"
+    shutil.copytree(default_content_dir(), folder)
+    pain_file = folder / "pain.toml"
+    text = pain_file.read_text()
+    pain_file.write_text(text.replace('"ouch", "ow",', '"ouch", "ow", "wobbly",').replace(
+        'typed_only = [', 'typed_only = ["wobbly", '))
+    loaded = load_content(folder)
+    assert "wobbly" in loaded.pain.typed_only
+    assert "wobbly" not in loaded.vocabulary
+    assert IntentMatcher(loaded).match("my knee is wobbly").name == "pain"
+    pain_file.write_text(text.replace('typed_only = [', 'typed_only = ["wobbly", '))
+    with pytest.raises(ContentError, match="typed_only 'wobbly' is not one of the signs"):
+        load_content(folder)
+
+
+def test_typed_only_signs_are_pain_when_typed_and_not_in_the_grammar() -> None:
+    for said in ("I think I strained my back", "I felt something tear", "I felt a pull in my hamstring"):
+        assert MATCHER.match(said).name == "pain", said
+    assert "strained" not in CONTENT.vocabulary
+
+
 @pytest.mark.parametrize("said", PAIN)
 def test_pain_said_in_a_hold_stops_it_at_once_with_no_count_after(said: str) -> None:
     events = run(f"1 start hamstring\n{SAID_AT:.3f} {said}")

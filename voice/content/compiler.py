@@ -117,14 +117,14 @@ def _read_pain(path: Path) -> tuple[PainWords, list[str], list[str]]:
         raise reader.fail("field 'spellings' must map each spelling to a word")
     pain = PainWords(
         signs=_words_list(reader, "signs"), urgent=_words_list(reader, "urgent"),
-        referral=_words_list(reader, "referral"),
+        referral=_words_list(reader, "referral"), typed_only=_words_list(reader, "typed_only"),
         spellings=tuple((normalise(typed), normalise(word)) for typed, word in spellings.items()),
         negations=_words_list(reader, "negations"),
         negation_reach=reader.whole("negation_reach", 0, MAX_REACH),
         relief=_words_list(reader, "relief"), relief_reach=reader.whole("relief_reach", 0, MAX_REACH),
         clause_starts=_words_list(reader, "clause_starts"), everyday=_words_list(reader, "everyday"),
     )
-    for listed in ("urgent", "referral"):
+    for listed in ("urgent", "referral", "typed_only"):
         unknown = [sign for sign in getattr(pain, listed) if sign not in pain.signs]
         if unknown:
             raise reader.fail(f"{listed} '{unknown[0]}' is not one of the signs")
@@ -152,7 +152,7 @@ def _add_comfort(path: Path, templates: list[str], phrases: tuple[Phrase, ...]) 
 
 def _check_pain_signs(path: Path, pain: PainWords, phrases: tuple[Phrase, ...]) -> None:
     known = {word for phrase in phrases for word in phrase.text.split()}
-    for sign in pain.signs:
+    for sign in set(pain.signs) - set(pain.typed_only):
         unknown = [word for word in sign.split() if word not in known]
         if unknown:
             raise ContentError(

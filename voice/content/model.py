@@ -198,6 +198,8 @@ class PainWords:
     """Signs that count even while the coach is talking."""
     referral: tuple[str, ...] = ()
     """Signs after which the coach advises stopping for today and seeing a professional."""
+    typed_only: tuple[str, ...] = ()
+    """Signs that count when typed or heard but are kept out of the spoken grammar (chatter fits them)."""
     spellings: tuple[tuple[str, str], ...] = ()
     """(typed spelling, sign word) pairs: other ways to write a sign's word."""
     negations: tuple[str, ...] = ()
